@@ -1,0 +1,73 @@
+"""Validated records the domain hands to cogs. No Discord types here."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Record(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class GuildConfig(Record):
+    guild_id: int
+    referrals_channel_id: int | None = None
+    shoutouts_channel_id: int | None = None
+    moderator_role_id: int | None = None
+    max_pings: int = Field(default=5, ge=1, le=10)
+    daily_need_limit: int = Field(default=10, ge=1, le=1000)
+    timezone: str = "Europe/London"
+
+
+class Profile(Record):
+    guild_id: int
+    user_id: int
+    business: str | None = None
+    area: str | None = None
+    website: str | None = None
+    about: str | None = None
+    pings: bool = True
+    hidden: bool = False
+    busy_until: date | None = None
+
+
+class Offer(Record):
+    user_id: int
+    skill: str
+    details: str | None = None
+
+
+class Window(Record):
+    start: date
+    end: date
+    slots: int | None = None
+
+
+class ProfileCard(Record):
+    profile: Profile
+    offers: list[Offer]
+    windows: list[Window]
+    shoutouts: int = 0
+    jobs_completed: int = 0
+
+
+class DirectoryEntry(Record):
+    user_id: int
+    business: str | None
+    area: str | None
+    details: str | None
+    available: bool
+    busy_until: date | None
+
+
+class OfferResult(Record):
+    offer: Offer
+    created: bool
+    count: int
+    known_skill: bool
+
+
+def utc_iso(moment: datetime) -> str:
+    return moment.isoformat(timespec="seconds")

@@ -1,0 +1,158 @@
+"""The one SQLite connection: WAL, foreign keys, numbered migrations, one thread hop per unit of work."""
+
+from __future__ import annotations
+
+import logging
+import re
+import sqlite3
+from collections.abc import Callable
+from importlib import resources
+from pathlib import Path
+from typing import Any, TypeVar
+
+import aiosqlite
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+Unit = Callable[..., T]
+
+_MIGRATION_NAME = re.compile(r"^(\d{3})-[\w-]+\.sql$")
+
+
+def migration_files() -> list[tuple[int, str, str]]:
+    """(version, name, sql) for every shipped migration, in order."""
+    found = []
+    for entry in resources.files("migrations").iterdir():
+        match = _MIGRATION_NAME.match(entry.name)
+        if match:
+            found.append((int(match.group(1)), entry.name, entry.read_text(encoding="utf-8")))
+    found.sort()
+    for expected, (version, name, _) in enumerate(found, start=1):
+        if version != expected:
+            raise RuntimeError(f"migration {name} is out of sequence (expected {expected:03d})")
+    return found
+
+
+def _configure(conn: sqlite3.Connection) -> None:
+    conn.row_factory = sqlite3.Row
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute("PRAGMA busy_timeout = 5000")
+
+
+def _migrate(conn: sqlite3.Connection) -> list[str]:
+    """Apply every pending migration, each in its own transaction together with its user_version."""
+    current = conn.execute("PRAGMA user_version").fetchone()[0]
+    applied = []
+    for version, name, sql in migration_files():
+        if version <= current:
+            continue
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in _statements(sql):
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {version:d}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        applied.append(name)
+    return applied
+
+
+def _statements(sql: str) -> list[str]:
+    """Split a migration into statements (sqlite3.complete_statement knows about quotes and triggers)."""
+    statements, buffer = [], ""
+    for line in sql.splitlines(keepends=True):
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            stripped = "\n".join(
+                ln for ln in buffer.strip().splitlines() if not ln.lstrip().startswith("--")
+            ).strip()
+            if stripped and stripped.upper().rstrip(";").strip() not in ("BEGIN", "COMMIT"):
+                statements.append(stripped)
+            buffer = ""
+    if buffer.strip():
+        raise RuntimeError(f"incomplete SQL statement in migration: {buffer.strip()[:80]}")
+    return statements
+
+
+class Database:
+    """Owns the aiosqlite connection. Every command does its work as ONE unit in the DB thread.
+
+    `read(fn, ...)` and `write(fn, ...)` run `fn(conn, ...)` in aiosqlite's worker thread: one await,
+    one thread hop, however many statements `fn` runs. `write` wraps it in BEGIN IMMEDIATE/COMMIT so
+    a double click or a crash never leaves half a change, and two writers never deadlock on upgrade.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        self._conn: aiosqlite.Connection | None = None
+        self.round_trips = 0
+
+    async def open(self) -> list[str]:
+        """Connect and apply pending migrations; returns the names of the migrations applied."""
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self._conn = await aiosqlite.connect(self.path, isolation_level=None, check_same_thread=False)
+        await self._conn._execute(_configure, self._conn._conn)
+        applied = await self._conn._execute(_migrate, self._conn._conn)
+        if applied:
+            log.info("applied migrations: %s", ", ".join(applied))
+        return applied
+
+    async def close(self) -> None:
+        if self._conn is not None:
+            conn, self._conn = self._conn, None
+            await conn.close()
+
+    @property
+    def is_open(self) -> bool:
+        return self._conn is not None
+
+    async def read(self, fn: Unit[T], *args: Any) -> T:
+        return await self._run(_read_unit, fn, args)
+
+    async def write(self, fn: Unit[T], *args: Any) -> T:
+        return await self._run(_write_unit, fn, args)
+
+    async def _run(self, wrapper: Callable[..., T], fn: Unit[T], args: tuple[Any, ...]) -> T:
+        if self._conn is None:
+            raise RuntimeError("database is not open")
+        self.round_trips += 1
+        # aiosqlite's one private hook: run a callable in its worker thread (pinned to 0.22.x).
+        return await self._conn._execute(wrapper, self._conn._conn, fn, args)
+
+    async def backup(self, target: str | Path) -> None:
+        """A consistent online copy through SQLite's backup API (readers and writers may go on)."""
+        await self._run(_backup_unit, lambda conn: None, (str(target),))
+
+
+def _read_unit(conn: sqlite3.Connection, fn: Unit[T], args: tuple[Any, ...]) -> T:
+    conn.execute("BEGIN")
+    try:
+        return fn(conn, *args)
+    finally:
+        conn.execute("COMMIT")
+
+
+def _write_unit(conn: sqlite3.Connection, fn: Unit[T], args: tuple[Any, ...]) -> T:
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        result = fn(conn, *args)
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+    return result
+
+
+def _backup_unit(conn: sqlite3.Connection, _fn: Unit[None], args: tuple[Any, ...]) -> None:
+    (target,) = args
+    Path(target).parent.mkdir(parents=True, exist_ok=True)
+    dest = sqlite3.connect(target)
+    try:
+        conn.backup(dest)
+    finally:
+        dest.close()

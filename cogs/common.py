@@ -1,0 +1,42 @@
+"""Small helpers every cog shares: safe text, ephemeral replies, guild-only checks."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import discord
+
+from buddybot.errors import BuddyError
+
+NO_PINGS = discord.AllowedMentions.none()
+
+
+def safe(text: str | None, limit: int | None = None) -> str:
+    """Member text made inert for Discord: markdown and mentions escaped, optionally shortened."""
+    if not text:
+        return ""
+    if limit is not None and len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return discord.utils.escape_mentions(discord.utils.escape_markdown(text))
+
+
+def guild_id_of(interaction: discord.Interaction) -> int:
+    if interaction.guild_id is None:
+        raise BuddyError("BuddyBot works inside the community server, not in direct messages.")
+    return interaction.guild_id
+
+
+def short_date(day: date) -> str:
+    return f"{day:%a} {day.day} {day:%b}"
+
+
+async def reply(interaction: discord.Interaction, content: str | None = None, *,
+                embed: discord.Embed | None = None, ephemeral: bool = True, **kwargs) -> None:
+    """Answer once, with no pings unless the caller passes allowed_mentions explicitly."""
+    kwargs.setdefault("allowed_mentions", NO_PINGS)
+    if embed is not None:
+        kwargs["embed"] = embed
+    if interaction.response.is_done():
+        await interaction.followup.send(content, ephemeral=ephemeral, **kwargs)
+    else:
+        await interaction.response.send_message(content, ephemeral=ephemeral, **kwargs)
