@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import pkgutil
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -19,7 +20,19 @@ from buddybot.storage.db import Database
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS = ("cogs.registry",)
+def discover_extensions() -> tuple[str, ...]:
+    """Every module in cogs/ that defines setup(bot); helpers (common, names starting with _) are skipped."""
+    import cogs
+
+    names = []
+    for module in pkgutil.iter_modules(cogs.__path__):
+        if module.name.startswith("_") or module.name == "common":
+            continue
+        names.append(f"cogs.{module.name}")
+    return tuple(sorted(names))
+
+
+EXTENSIONS = discover_extensions()
 COMMAND_HASH_KEY = "command_tree_sha256"
 APOLOGY = "Sorry, something went wrong on our side. It has been logged; please try again in a minute."
 

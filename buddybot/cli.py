@@ -78,7 +78,11 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     settings = Settings()
-    discord.utils.setup_logging(level=getattr(logging, settings.log_level.upper(), logging.INFO), root=False)
+    level = getattr(logging, settings.log_level.upper(), logging.INFO)
+    if args.command == "demo":
+        level = logging.ERROR  # the transcript is the output; discord.py's connection chatter is noise here
+    discord.utils.setup_logging(level=level, root=False)
+    logging.getLogger("buddybot").setLevel(level)
     if args.command == "run":
         asyncio.run(_run(settings))
     elif args.command == "sync":

@@ -11,6 +11,14 @@ class Record(BaseModel):
     model_config = ConfigDict(frozen=True)
 
 
+class Actor(Record):
+    """Who is acting, as Discord told us in the interaction (permissions are re-checked in the domain)."""
+
+    user_id: int
+    manage_guild: bool = False
+    role_ids: tuple[int, ...] = ()
+
+
 class GuildConfig(Record):
     guild_id: int
     referrals_channel_id: int | None = None

@@ -7,6 +7,7 @@ from datetime import date
 import discord
 
 from buddybot.errors import BuddyError
+from buddybot.models import Actor
 
 NO_PINGS = discord.AllowedMentions.none()
 
@@ -24,6 +25,12 @@ def guild_id_of(interaction: discord.Interaction) -> int:
     if interaction.guild_id is None:
         raise BuddyError("BuddyBot works inside the community server, not in direct messages.")
     return interaction.guild_id
+
+
+def actor(interaction: discord.Interaction) -> Actor:
+    """The caller as the domain sees them: id, Manage Server, and role ids (from the interaction's member)."""
+    roles = tuple(r.id for r in getattr(interaction.user, "roles", ()))
+    return Actor(user_id=interaction.user.id, manage_guild=interaction.permissions.manage_guild, role_ids=roles)
 
 
 def short_date(day: date) -> str:

@@ -337,6 +337,9 @@ class FakeDiscord:
                            member=self.member_payload(user, guild.id),
                            authorizing_integration_owners={"0": str(guild.id)},
                            channel={"id": str(channel_id), "type": 0, "name": name, "guild_id": str(guild.id),
+                                    "position": 0, "parent_id": None, "topic": None, "nsfw": False,
+                                    "permission_overwrites": [], "rate_limit_per_user": 0, "flags": 0,
+                                    "last_message_id": None,
                                     "permissions": str(user.permissions.get(guild.id, MEMBER_PERMISSIONS))},
                            channel_id=str(channel_id))
         else:

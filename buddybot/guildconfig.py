@@ -1,0 +1,67 @@
+"""Per-guild settings and who counts as a moderator. Checked inside the same unit of work as the action."""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+from buddybot.errors import BuddyError
+from buddybot.models import Actor, GuildConfig
+from buddybot.storage import config as sql
+from buddybot.storage.db import Database
+from buddybot.when import valid_timezone
+
+NOT_MODERATOR = "Only moderators (Manage Server or the moderator role) can do that."
+
+
+def is_moderator(config: GuildConfig, actor: Actor) -> bool:
+    return actor.manage_guild or (
+        config.moderator_role_id is not None and config.moderator_role_id in actor.role_ids
+    )
+
+
+def require_moderator(conn: sqlite3.Connection, guild_id: int, actor: Actor) -> GuildConfig:
+    """Load the guild's config and refuse non-moderators; call at the start of a moderator unit."""
+    config = sql.get_config(conn, guild_id)
+    if not is_moderator(config, actor):
+        raise BuddyError(NOT_MODERATOR)
+    return config
+
+
+def validate_changes(changes: dict[str, Any]) -> dict[str, Any]:
+    clean = {k: v for k, v in changes.items() if v is not None}
+    if not clean:
+        raise BuddyError("Tell me what to change, e.g. `/config set max_pings:3`.")
+    if "max_pings" in clean and not 1 <= clean["max_pings"] <= 10:
+        raise BuddyError("max_pings must be between 1 and 10.")
+    if "daily_need_limit" in clean and not 1 <= clean["daily_need_limit"] <= 1000:
+        raise BuddyError("daily_need_limit must be between 1 and 1000.")
+    if "timezone" in clean:
+        name = str(clean["timezone"]).strip()
+        if not valid_timezone(name):
+            raise BuddyError(
+                f"“{name[:40]}” is not a time zone I know. Use an IANA name such as Europe/London or America/New_York."
+            )
+        clean["timezone"] = name
+    return clean
+
+
+def _show(conn: sqlite3.Connection, guild_id: int, actor: Actor) -> GuildConfig:
+    return require_moderator(conn, guild_id, actor)
+
+
+async def show(db: Database, guild_id: int, actor: Actor) -> GuildConfig:
+    return await db.read(_show, guild_id, actor)
+
+
+def _update(conn: sqlite3.Connection, guild_id: int, actor: Actor, changes: dict[str, Any]) -> GuildConfig:
+    require_moderator(conn, guild_id, actor)
+    return sql.update_config(conn, guild_id, changes)
+
+
+async def update(db: Database, guild_id: int, actor: Actor, **changes: Any) -> GuildConfig:
+    return await db.write(_update, guild_id, actor, validate_changes(changes))
+
+
+async def get(db: Database, guild_id: int) -> GuildConfig:
+    return await db.read(sql.get_config, guild_id)
