@@ -81,8 +81,7 @@ def main(argv: list[str] | None = None) -> None:
     level = getattr(logging, settings.log_level.upper(), logging.INFO)
     if args.command == "demo":
         level = logging.ERROR  # the transcript is the output; discord.py's connection chatter is noise here
-    discord.utils.setup_logging(level=level, root=False)
-    logging.getLogger("buddybot").setLevel(level)
+    discord.utils.setup_logging(level=level, root=True)
     if args.command == "run":
         asyncio.run(_run(settings))
     elif args.command == "sync":

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import sqlite3
+from datetime import datetime
 from typing import Any
 
 from buddybot.errors import BuddyError
-from buddybot.models import Actor, GuildConfig
+from buddybot.models import Actor, GuildConfig, utc_iso
 from buddybot.storage import config as sql
+from buddybot.storage import moderation as moderation_sql
 from buddybot.storage.db import Database
 from buddybot.when import valid_timezone
 
@@ -54,13 +56,18 @@ async def show(db: Database, guild_id: int, actor: Actor) -> GuildConfig:
     return await db.read(_show, guild_id, actor)
 
 
-def _update(conn: sqlite3.Connection, guild_id: int, actor: Actor, changes: dict[str, Any]) -> GuildConfig:
+def _update(conn: sqlite3.Connection, guild_id: int, actor: Actor, changes: dict[str, Any],
+            now: str) -> GuildConfig:
     require_moderator(conn, guild_id, actor)
-    return sql.update_config(conn, guild_id, changes)
+    config = sql.update_config(conn, guild_id, changes)
+    summary = ", ".join(f"{key}={value}" for key, value in changes.items())
+    moderation_sql.audit(conn, guild_id, actor.user_id, "config_set", "config", None, summary, now)
+    return config
 
 
-async def update(db: Database, guild_id: int, actor: Actor, **changes: Any) -> GuildConfig:
-    return await db.write(_update, guild_id, actor, validate_changes(changes))
+async def update(db: Database, guild_id: int, actor: Actor, *, now: datetime, **changes: Any) -> GuildConfig:
+    """Validate, check the moderator and save in one unit; the change is written to the moderation log."""
+    return await db.write(_update, guild_id, actor, validate_changes(changes), utc_iso(now))
 
 
 async def get(db: Database, guild_id: int) -> GuildConfig:

@@ -63,7 +63,7 @@ class Config(commands.GroupCog, group_name="config", group_description="Moderato
             referrals_channel_id=referrals_channel.id if referrals_channel else None,
             shoutouts_channel_id=shoutouts_channel.id if shoutouts_channel else None,
             moderator_role_id=moderator_role.id if moderator_role else None,
-            max_pings=max_pings, daily_need_limit=daily_need_limit, timezone=timezone,
+            max_pings=max_pings, daily_need_limit=daily_need_limit, timezone=timezone, now=self.bot.now(),
         )
         await reply(interaction, "Settings saved.", embed=render_config(config))
 

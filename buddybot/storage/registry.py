@@ -6,6 +6,8 @@ import sqlite3
 from datetime import date
 
 from buddybot.models import DirectoryEntry, Offer, Profile, Window
+from buddybot.storage import agreements as agreements_sql
+from buddybot.storage import shoutouts as shoutouts_sql
 
 
 def _profile(row: sqlite3.Row) -> Profile:
@@ -202,5 +204,8 @@ def set_busy(conn: sqlite3.Connection, guild_id: int, user_id: int, until: date,
 
 
 def profile_counts(conn: sqlite3.Connection, guild_id: int, user_id: int) -> tuple[int, int]:
-    """(shoutouts received, jobs completed): filled in as those capabilities land."""
-    return 0, 0
+    """(shoutouts received, jobs completed: completed agreements the member was lead or party of)."""
+    return (
+        shoutouts_sql.received_count(conn, guild_id, user_id),
+        agreements_sql.jobs_completed(conn, guild_id, user_id),
+    )

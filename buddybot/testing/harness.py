@@ -34,7 +34,8 @@ MEMBER_PERMISSIONS = (1 << 10) | (1 << 11) | (1 << 14) | (1 << 15) | (1 << 16) |
 ACK_DEADLINE_S = 3.0
 EPHEMERAL = 64
 # Long-lived tasks a dispatch may start that are not part of handling the interaction.
-_BACKGROUND = ("_View__timeout_task_impl", "Loop._loop", "_delay_ready", "Modal._View__timeout_task_impl")
+_BACKGROUND = ("_View__timeout_task_impl", "Loop._loop", "_delay_ready", "Modal._View__timeout_task_impl",
+               "BaseView.__timeout_task_impl")  # discord.py 2.7: View/Modal timeouts (qualname is not mangled)
 
 
 def snowflake(counter: itertools.count) -> int:
@@ -349,15 +350,46 @@ class FakeDiscord:
                            authorizing_integration_owners={"0": str(user.id)})
         return payload
 
-    async def interact(self, payload: dict[str, Any]) -> Result:
+    def _register(self, payload: dict[str, Any]) -> int:
         interaction_id = int(payload["id"])
         self._acks[interaction_id] = asyncio.get_running_loop().time()
         self._tokens[payload["token"]] = interaction_id
         self._channel_of_interaction[interaction_id] = int(payload.get("channel_id") or 0)
         if payload["type"] == 3:
             self._component_message[interaction_id] = int(payload["message"]["id"])
+        return interaction_id
+
+    async def interact(self, payload: dict[str, Any]) -> Result:
+        interaction_id = self._register(payload)
         calls = await self.dispatch("INTERACTION_CREATE", payload)
         return Result(interaction_id, payload["token"], calls, self)
+
+    async def burst(self, payloads: list[dict[str, Any]]) -> list[Result]:
+        """Deliver many interactions back to back (no handler runs in between), then wait for all of them.
+
+        Each Result's `calls` are the calls of the whole burst; its callbacks are its own.
+        """
+        assert self.ws is not None and self.socket is not None, "call start() first"
+        first = len(self.session.calls)
+        before = asyncio.all_tasks()
+        for payload in payloads:
+            self._register(payload)
+            self._seq += 1
+            frame = self.socket.compress({"op": 0, "t": "INTERACTION_CREATE", "s": self._seq, "d": payload})
+            await self.ws.received_message(frame)
+        await self.settle(before)
+        calls = self.session.calls[first:]
+        return [Result(int(p["id"]), p["token"], calls, self) for p in payloads]
+
+    def forget(self, keep: Iterable[int] = ()) -> None:
+        """Drop recorded calls, messages (but `keep`) and finished interactions: long runs stay flat in memory."""
+        kept = set(keep)
+        self.session.calls.clear()
+        self.messages = {i: m for i, m in self.messages.items() if i in kept}
+        for table in (self.original_message_id, self._acks, self._tokens, self._channel_of_interaction,
+                      self._component_message):
+            table.clear()
+        self._acked.clear()
 
     def _find_command(self, name: str) -> app_commands.Command[Any, ..., Any]:
         assert self.bot is not None

@@ -1,0 +1,123 @@
+"""Goals from issue #6 checked against a results dict, and the Markdown table for the README."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _goal(name: str, value: float | None, limit: float, unit: str, note: str = "") -> dict[str, Any]:
+    met = value is not None and value <= limit
+    return {"goal": name, "value": value, "limit": limit, "unit": unit, "met": met, "note": note}
+
+
+def goals(r: dict[str, Any]) -> list[dict[str, Any]]:
+    m = r.get("metrics", {})
+    out = []
+    need = m.get("/need")
+    if need:
+        out.append(_goal("/need end to end p50 ≤ 3× floor", need["ratio"], 3, "×"))
+        out.append(_goal("/need end to end p99 ≤ 6× floor", need["p99_ratio"], 6, "×"))
+    match = r.get("matching")
+    if match:
+        out.append(_goal("matching p99 ≤ 2× reference query p99", match["p99_ratio"], 2, "×"))
+        out.append(_goal("matching plan: no temp B-tree, no scan of offers", len(match["plan_problems"]), 0,
+                         "problems", "; ".join(match["plan_problems"])))
+        out.append(_goal(f"matching worst case ({match['worst_skill']}, {match['worst_skill_offerers']:,} "
+                         "offerers, nobody available) ≤ 15 ms", round(match["worst_max_us"] / 1000, 2), 15, "ms"))
+    stats = m.get("/stats")
+    if stats:
+        out.append(_goal("/stats p99 ≤ 10 ms at 1,000,000 referrals (end to end, with the chart)",
+                         round(stats["p99_us"] / 1000, 2), 10, "ms"))
+    figures = r.get("stats_figures")
+    if figures:
+        worst = max(v["p99_us"] for v in figures.values())
+        out.append(_goal("/stats figures alone (every period, no chart) p99 ≤ 10 ms", round(worst / 1000, 2), 10, "ms"))
+    burst = r.get("bursts", {}).get("need_500")
+    if burst:
+        out.append(_goal("500 simultaneous /need ≤ 5× 500 simultaneous floors", burst["ratio"], 5, "×"))
+        out.append(_goal("500 simultaneous /need: every need stored and posted once", 0 if burst["ok"] else 1, 0,
+                         "errors"))
+    mixed = r.get("bursts", {}).get("mixed")
+    if mixed:
+        out.append(_goal(f"{mixed['interactions']:,} mixed interactions: nothing lost, nothing doubled",
+                         0 if mixed["ok"] else 1, 0, "errors"))
+    rss = r.get("rss")
+    if rss:
+        out.append(_goal("peak RSS ≤ 1.3× a bare commands.Bot", rss["ratio"], 1.3, "×"))
+    return out
+
+
+def _us(v: float) -> str:
+    return f"{v / 1000:,.2f} ms" if v >= 10_000 else f"{v:,.0f} µs"
+
+
+def markdown(r: dict[str, Any]) -> str:
+    s = r["scale"]
+    mc = r["machine"]
+    lines = [
+        "## Benchmark results",
+        "",
+        f"`python bench/run.py{' --quick' if r['quick'] else ''}` on {mc['cpu']} ({mc['cpus']} CPUs), "
+        f"Python {mc['python']}, SQLite {mc['sqlite']}, discord.py {mc['discord.py']}. "
+        f"Community: {s['members']:,} members, {s['members'] * s['offers_per_member']:,} offers over "
+        f"{s['skills']:,} skills, {s['requests']:,} recent requests, {s['referrals']:,} referrals. "
+        f"{r['rounds']} rounds × {r['per_round']} samples per operation, each batch right after a batch of "
+        f"the floor; ratio = median of per-round ratios, p99 ratio = p99 / floor p99. Run took {r['seconds']} s.",
+        "",
+        "| interaction (end to end) | median | p99 | ratio to floor | p99 ratio |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for name, v in r["metrics"].items():
+        label = "floor: no-op slash command" if name == "floor" else name
+        ratio = "1.00" if name == "floor" else f"{v['ratio']:.2f}×"
+        p99r = "1.00" if name == "floor" else f"{v['p99_ratio']:.2f}×"
+        lines.append(f"| {label} | {_us(v['median_us'])} | {_us(v['p99_us'])} | {ratio} | {p99r} |")
+    floor = r["metrics"].get("floor")
+    if floor and "ack_median_us" in floor:
+        lines += ["", f"Floor from compressed gateway bytes to the captured callback: {_us(floor['ack_median_us'])} "
+                  "median; \"end to end\" also waits for every task the interaction started (posts, threads, edits)."]
+    mt = r.get("matching")
+    if mt:
+        lines += [
+            "",
+            "| storage (plain sqlite3) | median | p99 | vs reference |",
+            "|---|---:|---:|---:|",
+            f"| matching query, Zipf-drawn skills, half with an area | {_us(mt['median_us'])} | {_us(mt['p99_us'])} "
+            f"| {mt['ratio']:.2f}× median, {mt['p99_ratio']:.2f}× p99 |",
+            f"| reference: offers_by_rank walk, LIMIT 5 | {_us(mt['reference_median_us'])} | "
+            f"{_us(mt['reference_p99_us'])} | 1.00 |",
+            f"| matching, worst skill “{mt['worst_skill']}” ({mt['worst_skill_offerers']:,} offerers, nobody "
+            f"available) | {_us(mt['worst_median_us'])} | {_us(mt['worst_p99_us'])} (max {_us(mt['worst_max_us'])}) | "
+            f"{mt['vm_steps_worst']:,} VM steps vs {mt['vm_steps_reference']:,} |",
+        ]
+    figures = r.get("stats_figures")
+    if figures:
+        for period, v in figures.items():
+            lines.append(f"| /stats figures, period {period} | {_us(v['median_us'])} | {_us(v['p99_us'])} | |")
+    chart = r.get("stats_chart")
+    if chart:
+        lines.append(f"| /stats chart PNG (matplotlib) | {_us(chart['median_us'])} | {_us(chart['p99_us'])} | |")
+    b = r.get("bursts", {})
+    if b:
+        lines += ["", "| burst | result |", "|---|---|"]
+        if "need_500" in b:
+            x = b["need_500"]
+            lines.append(f"| {x['n']} simultaneous /need | {x['need_ms']:,.0f} ms vs {x['floor_ms']:,.0f} ms for "
+                         f"{x['n']} no-ops ({x['ratio']:.2f}×), {x['interactions_per_s']:,}/s; {x['needs_added']:,} "
+                         f"needs and {x['posts']:,} posts for {x['expected']:,} asked: {'ok' if x['ok'] else 'WRONG'} |")
+        if "mixed" in b:
+            x = b["mixed"]
+            mix = ", ".join(f"{k} {v:,}" for k, v in x["counts"].items())
+            checked = ", ".join(f"{t} +{c['got']:,}/{c['expected']:,}" for t, c in x["rows"].items())
+            lines.append(f"| {x['interactions']:,} mixed, 100 at a time ({mix}) | {x['interactions_per_s']:,}/s; "
+                         f"rows {checked}: {'ok' if x['ok'] else 'WRONG'} |")
+    rss = r.get("rss")
+    if rss:
+        lines += ["", f"Peak RSS: bare commands.Bot {rss['bare']['max_rss_kib'] / 1024:,.1f} MiB, BuddyBot with the "
+                  f"{s['members']:,}-member database {rss['buddybot']['max_rss_kib'] / 1024:,.1f} MiB "
+                  f"({rss['ratio']:.2f}×)."]
+    lines += ["", "| goal | measured | met |", "|---|---:|:---:|"]
+    for g in r.get("goals", []):
+        value = "–" if g["value"] is None else f"{g['value']}{'' if g['unit'] in ('×',) else ' '}{g['unit']}"
+        lines.append(f"| {g['goal']} | {value} | {'yes' if g['met'] else '**no**'} |")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,141 @@
+"""BuddyBot benchmark: one process, one run, every measurement interleaved with its floor.
+
+    .venv/bin/python bench/run.py            # 100,000 members, 1,000,000 referrals (seeded once, cached)
+    .venv/bin/python bench/run.py --quick    # a tenth of the community, fewer rounds: under 60 s
+
+Writes bench/results.json and bench/RESULTS.md and prints the table. See bench/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import json
+import os
+import platform
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import discord  # noqa: E402
+
+from bench import ops as benchops  # noqa: E402
+from bench import queries, report  # noqa: E402
+from bench.driver import BenchWorld  # noqa: E402
+from bench.flows import add_flow_ops, bursts  # noqa: E402
+from bench.measure import run_rounds  # noqa: E402
+from bench.seed import CACHE, FULL, QUICK, Scale, ensure_seeded, working_copy  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def machine() -> dict[str, object]:
+    cpu = platform.processor() or ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {"python": platform.python_version(), "implementation": platform.python_implementation(),
+            "platform": platform.platform(), "cpu": cpu, "cpus": os.cpu_count(),
+            "sqlite": sqlite3.sqlite_version, "discord.py": discord.__version__}
+
+
+async def interactive(db: Path, scale: Scale, args: argparse.Namespace) -> dict[str, object]:
+    world = await BenchWorld(db).start()
+    try:
+        slices = benchops.Slices(scale.members)
+        chosen = [benchops.OfferAdd(slices, scale), benchops.Find(scale)]
+        chosen += add_flow_ops(world, slices, scale)
+        if world.bot.tree.get_command("stats") is not None:
+            chosen.append(benchops.Stats())
+        total = args.rounds * args.per_round
+        for op in chosen:
+            log(f"setting up {op.name} ({total} samples)")
+            await op.setup(world, total)
+        world.discord.forget(keep=set().union(*(op.keep for op in chosen)))
+        gc.collect()
+        gc.freeze()  # what setup allocated is not garbage: keep the collector off it while timing
+        log(f"interleaving {len(chosen)} operations with the floor: {args.rounds} rounds x {args.per_round}")
+        floor, series = await run_rounds(world, chosen, rounds=args.rounds, per_round=args.per_round, log=log)
+        out: dict[str, object] = {"floor": floor.summary()}
+        out.update({name: s.summary() for name, s in series.items()})
+        out["bursts"] = await bursts(world, slices, scale, burst=args.burst, mixed=args.mixed, log=log)
+        return out
+    finally:
+        gc.unfreeze()
+        await world.close()
+
+
+def peak_rss(db: Path, quick: bool) -> dict[str, object]:
+    """ru_maxrss of child processes: the bare commands.Bot vs BuddyBot with the seeded database open."""
+    out: dict[str, object] = {}
+    for kind in ("bare", "buddybot"):
+        cmd = [sys.executable, str(HERE / "rss_child.py"), kind, str(db)] + (["--quick"] if quick else [])
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=600, cwd=ROOT)
+        if done.returncode != 0:
+            raise RuntimeError(f"rss child {kind} failed:\n{done.stderr[-3000:]}")
+        out[kind] = json.loads(done.stdout.strip().splitlines()[-1])
+    bare, full = out["bare"]["max_rss_kib"], out["buddybot"]["max_rss_kib"]  # type: ignore[index]
+    out["ratio"] = round(full / bare, 2)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="a tenth of the community and fewer samples")
+    parser.add_argument("--rounds", type=int, help="interleaved rounds (at least 11)")
+    parser.add_argument("--per-round", type=int, help="samples per operation per round")
+    parser.add_argument("--seed-only", action="store_true", help="build the cached database and stop")
+    parser.add_argument("--no-rss", action="store_true", help="skip the peak-RSS subprocesses")
+    args = parser.parse_args()
+    scale = QUICK if args.quick else FULL
+    args.rounds = max(11, args.rounds or 11)
+    args.per_round = args.per_round or (8 if args.quick else 40)
+    args.burst = 500
+    args.mixed = 2_000 if args.quick else 10_000
+    started = time.perf_counter()
+    seeded = ensure_seeded(scale, log=log)
+    if args.seed_only:
+        print(seeded)
+        return
+    db = working_copy(scale, CACHE / f"work-{scale.members}.sqlite3")
+    log(f"working copy {db} ({db.stat().st_size / 1e6:.0f} MB)")
+
+    results: dict[str, object] = {"machine": machine(), "scale": scale.__dict__, "quick": args.quick,
+                                  "rounds": args.rounds, "per_round": args.per_round}
+    log("matching query (plain sqlite3) vs the reference on offers_by_rank")
+    q_rounds, q_per = (11, 20) if args.quick else (15, 100)
+    results["matching"] = queries.matching(db, scale, rounds=q_rounds, per_round=q_per,
+                                           worst_runs=10 if args.quick else 40)
+    log("/stats figures (plain sqlite3)")
+    results["stats_figures"] = queries.stats_figures(db, rounds=11, per_round=3 if args.quick else 10)
+    results["stats_chart"] = queries.chart_render(db, 5 if args.quick else 30)
+    metrics = asyncio.run(interactive(db, scale, args))
+    results["bursts"] = metrics.pop("bursts")
+    results["metrics"] = metrics
+    if not args.no_rss:
+        log("peak RSS (child processes)")
+        results["rss"] = peak_rss(db, args.quick)
+    results["seconds"] = round(time.perf_counter() - started, 1)
+    results["goals"] = report.goals(results)
+    (HERE / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+    table = report.markdown(results)
+    (HERE / "RESULTS.md").write_text(table)
+    print(table)
+
+
+if __name__ == "__main__":
+    main()

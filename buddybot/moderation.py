@@ -1,0 +1,83 @@
+"""Moderator actions: remove a need, hide or unhide a member. Each is checked and audited in one unit."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime
+
+from buddybot.errors import BuddyError
+from buddybot.guildconfig import require_moderator
+from buddybot.models import Actor, utc_iso
+from buddybot.storage import moderation as sql
+from buddybot.storage.db import Database
+from buddybot.storage.moderation import RemovedNeed
+from buddybot.text import clean_text
+
+MAX_REASON = 300
+
+
+def _reason(reason: str | None, *, required: bool = False) -> str | None:
+    return clean_text(reason, "reason", MAX_REASON, required=required)
+
+
+def _hide(
+    conn: sqlite3.Connection, guild_id: int, actor: Actor, user_id: int, reason: str | None, now: str
+) -> bool:
+    require_moderator(conn, guild_id, actor)
+    changed = sql.hide(conn, guild_id, user_id, now)
+    if changed:
+        sql.audit(conn, guild_id, actor.user_id, "hide_member", "member", user_id, reason, now)
+    return changed
+
+
+async def hide_member(
+    db: Database,
+    guild_id: int,
+    actor: Actor,
+    user_id: int,
+    *,
+    is_bot: bool = False,
+    reason: str | None = None,
+    now: datetime,
+) -> bool:
+    """Hidden members vanish from the directory and from referral matching; False if already hidden."""
+    if is_bot:
+        raise BuddyError("Bots never appear in the directory or matching; there is nothing to hide.")
+    return await db.write(_hide, guild_id, actor, user_id, _reason(reason), utc_iso(now))
+
+
+def _unhide(
+    conn: sqlite3.Connection, guild_id: int, actor: Actor, user_id: int, reason: str | None, now: str
+) -> bool:
+    require_moderator(conn, guild_id, actor)
+    changed = sql.unhide(conn, guild_id, user_id, now)
+    if changed:
+        sql.audit(conn, guild_id, actor.user_id, "unhide_member", "member", user_id, reason, now)
+    return changed
+
+
+async def unhide_member(
+    db: Database, guild_id: int, actor: Actor, user_id: int, *, reason: str | None = None, now: datetime
+) -> bool:
+    return await db.write(_unhide, guild_id, actor, user_id, _reason(reason), utc_iso(now))
+
+
+def _remove_need(
+    conn: sqlite3.Connection, guild_id: int, actor: Actor, need_id: int, reason: str, now: str
+) -> RemovedNeed:
+    require_moderator(conn, guild_id, actor)
+    removed = sql.remove_need(conn, guild_id, need_id, actor.user_id, now)
+    if removed is None:
+        if sql.need_state(conn, guild_id, need_id) is None:
+            raise BuddyError(f"There is no request #{need_id} in this server.")
+        raise BuddyError(f"Request #{need_id} was already removed.")
+    sql.audit(conn, guild_id, actor.user_id, "remove_need", "need", need_id, reason, now)
+    return removed
+
+
+async def remove_need(
+    db: Database, guild_id: int, actor: Actor, need_id: int, reason: str, *, now: datetime
+) -> RemovedNeed:
+    """Take a request down (state 'removed'); the caller edits its post. The reason goes to the log."""
+    text = _reason(reason, required=True)
+    return await db.write(_remove_need, guild_id, actor, need_id, text, utc_iso(now))

@@ -1,0 +1,95 @@
+"""SQL for moderator actions: the audit log, hiding members, removing needs."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from buddybot.models import Record
+
+
+class RemovedNeed(Record):
+    need_id: int
+    requester_id: int
+    channel_id: int | None
+    message_id: int | None
+    thread_id: int | None
+
+
+class AuditEntry(Record):
+    id: int
+    actor_id: int
+    action: str
+    target_type: str
+    target_id: int | None
+    reason: str | None
+    created_at: str
+
+
+def audit(
+    conn: sqlite3.Connection,
+    guild_id: int,
+    actor_id: int,
+    action: str,
+    target_type: str,
+    target_id: int | None,
+    reason: str | None,
+    now: str,
+) -> int:
+    return conn.execute(
+        "INSERT INTO mod_audit (guild_id, actor_id, action, target_type, target_id, reason, created_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        (guild_id, actor_id, action, target_type, target_id, reason, now),
+    ).fetchone()[0]
+
+
+def recent_audit(conn: sqlite3.Connection, guild_id: int, limit: int = 20) -> list[AuditEntry]:
+    rows = conn.execute(
+        "SELECT id, actor_id, action, target_type, target_id, reason, created_at FROM mod_audit "
+        "WHERE guild_id = ? ORDER BY created_at DESC, id DESC LIMIT ?",
+        (guild_id, limit),
+    ).fetchall()
+    return [AuditEntry(**dict(r)) for r in rows]
+
+
+def hide(conn: sqlite3.Connection, guild_id: int, user_id: int, now: str) -> bool:
+    """Hide a member (a row is created for members without a profile yet); True if they were visible."""
+    row = conn.execute(
+        "INSERT INTO members (guild_id, user_id, hidden, created_at, updated_at) VALUES (?, ?, 1, ?, ?) "
+        "ON CONFLICT (guild_id, user_id) DO UPDATE SET hidden = 1, updated_at = excluded.updated_at "
+        "WHERE members.hidden = 0 RETURNING user_id",
+        (guild_id, user_id, now, now),
+    ).fetchone()
+    return row is not None
+
+
+def unhide(conn: sqlite3.Connection, guild_id: int, user_id: int, now: str) -> bool:
+    row = conn.execute(
+        "UPDATE members SET hidden = 0, updated_at = ? WHERE guild_id = ? AND user_id = ? AND hidden = 1 "
+        "RETURNING user_id",
+        (now, guild_id, user_id),
+    ).fetchone()
+    return row is not None
+
+
+def remove_need(
+    conn: sqlite3.Connection, guild_id: int, need_id: int, actor_id: int, now: str
+) -> RemovedNeed | None:
+    """Mark a need removed, once (any state but removed); None when there is nothing to remove."""
+    row = conn.execute(
+        "UPDATE needs SET state = 'removed', ended_at = ?, ended_by = ?, version = version + 1 "
+        "WHERE id = ? AND guild_id = ? AND state <> 'removed' "
+        "RETURNING id, requester_id, channel_id, message_id, thread_id",
+        (now, actor_id, need_id, guild_id),
+    ).fetchone()
+    if row is None:
+        return None
+    return RemovedNeed(
+        need_id=row[0], requester_id=row[1], channel_id=row[2], message_id=row[3], thread_id=row[4]
+    )
+
+
+def need_state(conn: sqlite3.Connection, guild_id: int, need_id: int) -> str | None:
+    row = conn.execute(
+        "SELECT state FROM needs WHERE id = ? AND guild_id = ?", (need_id, guild_id)
+    ).fetchone()
+    return row[0] if row else None

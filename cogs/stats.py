@@ -1,0 +1,124 @@
+"""/stats [period]: network health for moderators, with a chart of requests posted vs filled per week."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from buddybot import stats
+from buddybot.chart import requests_per_week_png
+from cogs.common import actor, guild_id_of, reply, safe
+
+if TYPE_CHECKING:
+    from buddybot.bot import BuddyBot
+
+CHART_NAME = "requests-per-week.png"
+_PERIOD_TITLES = {
+    "week": "this week",
+    "month": "this month",
+    "quarter": "this quarter",
+    "year": "this year",
+    "all": "all time",
+}
+
+
+def _member(key: str) -> str:
+    return "a former member" if key.startswith("-") else f"<@{key}>"
+
+
+def _ranked(items: list[stats.Ranked], *, members: bool = False) -> str:
+    if not items:
+        return "none yet"
+    return "\n".join(
+        f"{i}. {_member(r.key) if members else safe(r.key, 60)} — {r.count}" for i, r in enumerate(items, 1)
+    )
+
+
+def _share(part: float | None) -> str:
+    return "–" if part is None else f"{part:.0%}"
+
+
+def _span(s: stats.Stats) -> str:
+    if s.start is None:
+        return f"Everything up to {s.today.day} {s.today:%b %Y}"
+    return f"{s.start.day} {s.start:%b} – {s.today.day} {s.today:%b %Y}"
+
+
+def render_stats(s: stats.Stats) -> discord.Embed:
+    embed = discord.Embed(
+        title=f"Network health — {_PERIOD_TITLES[s.period]}",
+        description=f"{_span(s)} (UTC). Requests count in the period they were posted.",
+        colour=discord.Colour.dark_green(),
+    )
+    embed.add_field(
+        name="Members",
+        value=(
+            f"{s.members_with_profile} with a profile ({s.new_members} new)\n"
+            f"{s.members_offering} offering · {s.distinct_skills} distinct skills"
+        ),
+    )
+    embed.add_field(
+        name="Requests",
+        value=(
+            f"{s.requests_posted} posted · {s.requests_filled} filled ({_share(s.fill_rate)})\n"
+            f"{s.expired_unfilled} expired unfilled"
+        ),
+    )
+    embed.add_field(
+        name="Median time",
+        value=(
+            f"to first volunteer: {stats.human_duration(s.median_to_volunteer)}\n"
+            f"to pick: {stats.human_duration(s.median_to_pick)}"
+        ),
+    )
+    embed.add_field(name="Top skills in demand", value=_ranked(s.top_demand))
+    embed.add_field(name="Top unmet skills (recruit!)", value=_ranked(s.top_unmet))
+    embed.add_field(name="\u200b", value="\u200b")
+    embed.add_field(name=f"Referrals given ({s.referrals} in all)", value=_ranked(s.top_givers, members=True))
+    embed.add_field(name="Referrals received", value=_ranked(s.top_receivers, members=True))
+    embed.add_field(name="\u200b", value="\u200b")
+    embed.add_field(
+        name="Agreements",
+        value=(
+            f"{s.agreements_proposed} proposed · {s.agreements_agreed} agreed\n"
+            f"{s.agreements_completed} completed · {s.agreements_cancelled} cancelled"
+        ),
+    )
+    embed.add_field(
+        name="Would work together again",
+        value=(f"{_share(s.again_share)} ({s.again_yes} of {s.again_answers} answers)"),
+    )
+    embed.add_field(
+        name="Repeat pairs",
+        value=(f"{s.repeat_referral_pairs} by referral · {s.repeat_agreement_pairs} by agreement"),
+    )
+    embed.add_field(name="Shoutouts", value=str(s.shoutouts))
+    embed.set_image(url=f"attachment://{CHART_NAME}")
+    embed.set_footer(text="Repeat pairs: members who worked together a second time in the period.")
+    return embed  # fmt: skip
+
+
+class Stats(commands.Cog):
+    def __init__(self, bot: BuddyBot) -> None:
+        self.bot = bot
+
+    @app_commands.command(name="stats", description="Moderators: how the referral network is doing")
+    @app_commands.describe(period="Which calendar period (default: this month)")
+    @app_commands.choices(period=[app_commands.Choice(name=p, value=p) for p in stats.PERIODS])
+    @app_commands.guild_only()
+    @app_commands.default_permissions(manage_guild=True)
+    async def stats(self, interaction: discord.Interaction, period: str = stats.DEFAULT_PERIOD) -> None:
+        figures = await stats.network_stats(
+            self.bot.db, guild_id_of(interaction), actor(interaction), period, now=self.bot.now()
+        )
+        png = await asyncio.to_thread(requests_per_week_png, figures.weekly, "Requests per week (UTC weeks)")
+        await reply(interaction, embed=render_stats(figures), file=discord.File(io.BytesIO(png), CHART_NAME))
+
+
+async def setup(bot: BuddyBot) -> None:
+    await bot.add_cog(Stats(bot))

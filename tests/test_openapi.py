@@ -1,0 +1,709 @@
+"""DiscordSpec: real discord.py request bodies pass Discord's OpenAPI description; broken ones are refused.
+
+The valid bodies are built by discord.py itself: its HTTPClient / webhook adapter methods are called with
+`request` swapped for a recorder, so route, method and JSON body are exactly what would go on the wire.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import discord
+import pytest
+from discord import app_commands, ui
+from discord.http import HTTPClient, handle_message_parameters
+from discord.webhook.async_ import (
+    AsyncWebhookAdapter,
+    interaction_message_response_params,
+    interaction_response_params,
+)
+
+from buddybot.testing.openapi import DiscordSpec, DiscordSpecError, is_chat_input_name
+
+SPEC_PATH = Path(__file__).parent / "discord_api" / "openapi.json"
+
+APP_ID = 1_180_000_000_000_000_001
+CHANNEL_ID = 1_180_000_000_000_000_002
+MESSAGE_ID = 1_180_000_000_000_000_003
+GUILD_ID = 1_180_000_000_000_000_004
+INTERACTION_ID = 1_180_000_000_000_000_005
+TOKEN = "aW50ZXJhY3Rpb246MTE4MDAwMDAwMDAwMDAwMDAwNTpzZWNyZXQ.x-y_z"
+NONE = discord.AllowedMentions.none()  # BuddyBot's client-wide allowed_mentions
+
+Call = tuple[str, str, Any]  # method, URL path (with /api/v10), JSON body
+
+
+@pytest.fixture(scope="module")
+def spec() -> DiscordSpec:
+    return DiscordSpec.load(SPEC_PATH)
+
+
+@pytest.fixture(scope="module")
+def plain_spec() -> DiscordSpec:
+    """The same spec validated by jsonschema's own oneOf/anyOf (no branch skipping)."""
+    return DiscordSpec(json.loads(SPEC_PATH.read_text(encoding="utf-8")), fast_unions=False)
+
+
+# -- capturing what discord.py sends ---------------------------------------------------------------
+def _record(route: Any, **kwargs: Any) -> Call:
+    body = kwargs.get("json", kwargs.get("payload"))
+    parts = kwargs.get("form") or kwargs.get("multipart")
+    if body is None and parts:  # multipart: the JSON travels as the payload_json part
+        body = json.loads(next(p["value"] for p in parts if p["name"] == "payload_json"))
+    return route.method, urlsplit(route.url).path, body
+
+
+def http() -> HTTPClient:
+    client = object.__new__(HTTPClient)
+    client.request = _record  # type: ignore[method-assign]
+    return client
+
+
+def adapter() -> AsyncWebhookAdapter:
+    hooks = AsyncWebhookAdapter()
+    hooks.request = _record  # type: ignore[method-assign]
+    return hooks
+
+
+def callback(params: Any) -> Call:
+    return adapter().create_interaction_response(INTERACTION_ID, TOKEN, session=None, params=params)
+
+
+# -- discord.py objects ------------------------------------------------------------------------------
+def job_view() -> ui.View:
+    view = ui.View(timeout=None)
+    view.add_item(
+        ui.Button(label="Accept", style=discord.ButtonStyle.success, custom_id="job:accept:12", emoji="✅")
+    )
+    view.add_item(ui.Button(label="Decline", style=discord.ButtonStyle.danger, custom_id="job:decline:12"))
+    view.add_item(ui.Button(label="Guide", url="https://example.com/guide"))
+    view.add_item(
+        ui.Select(
+            custom_id="job:skill:12",
+            placeholder="Pick a skill",
+            options=[
+                discord.SelectOption(
+                    label="Logo design", value="logo", description="Vector logos", emoji="🎨"
+                ),
+                discord.SelectOption(label="Bookkeeping", value="books", default=True),
+            ],
+        )
+    )
+    view.add_item(ui.UserSelect(custom_id="job:refer:12", max_values=3))
+    return view
+
+
+def profile_embed() -> discord.Embed:
+    embed = discord.Embed(
+        title="Riverside Makers — Alice's Studio",
+        description="Logos, signage and print.",
+        colour=discord.Colour.teal(),
+        url="https://example.com/alice",
+        timestamp=datetime(2024, 5, 1, 12, 0, tzinfo=UTC),
+    )
+    embed.add_field(name="Skills", value="logo design, signage", inline=False)
+    embed.add_field(name="Jobs done", value="12")
+    embed.set_footer(text="BuddyBot", icon_url="https://example.com/icon.png")
+    embed.set_author(name="alice")
+    embed.set_thumbnail(url="https://example.com/thumb.png")
+    return embed
+
+
+class JobModal(ui.Modal, title="Offer a one-off job"):
+    what = ui.TextInput(label="What do you need?", max_length=200)
+    details = ui.TextInput(
+        label="Details", style=discord.TextStyle.paragraph, required=False, placeholder="Budget"
+    )
+
+
+class LabelledModal(ui.Modal, title="Your profile"):
+    business = ui.Label(
+        text="Business name", description="Shown to members", component=ui.TextInput(max_length=80)
+    )
+    area = ui.Label(
+        text="Area",
+        component=ui.Select(
+            options=[discord.SelectOption(label="North"), discord.SelectOption(label="South")]
+        ),
+    )
+    note = ui.TextDisplay("You can change this later.")
+
+
+def layout_view() -> ui.LayoutView:
+    view = ui.LayoutView(timeout=None)
+    view.add_item(
+        ui.Container(
+            ui.TextDisplay("## Alice's Studio"),
+            ui.Separator(),
+            ui.Section(
+                ui.TextDisplay("Logo design"), accessory=ui.Button(label="Refer", custom_id="refer:1")
+            ),
+            ui.ActionRow(ui.Button(label="Contact", custom_id="contact:1")),
+            accent_colour=discord.Colour.teal(),
+        )
+    )
+    view.add_item(ui.MediaGallery(discord.MediaGalleryItem("https://example.com/work.png")))
+    return view
+
+
+def command_tree() -> app_commands.CommandTree:
+    tree = app_commands.CommandTree(discord.Client(intents=discord.Intents.none()))
+
+    @tree.command(description="Find a member who offers a skill")
+    @app_commands.describe(skill="The skill", limit="How many")
+    async def find(
+        interaction: discord.Interaction,
+        skill: str,
+        limit: app_commands.Range[int, 1, 25] = 5,
+        near: discord.Member | None = None,
+        channel: discord.TextChannel | None = None,
+    ) -> None: ...
+
+    @find.autocomplete("skill")
+    async def skill_autocomplete(
+        interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return []
+
+    profile = app_commands.Group(name="profile", description="Your business profile", guild_only=True)
+
+    @profile.command(description="Show a profile")
+    @app_commands.choices(
+        style=[app_commands.Choice(name="Short", value="s"), app_commands.Choice(name="Long", value="l")]
+    )
+    async def show(
+        interaction: discord.Interaction,
+        style: app_commands.Choice[str],
+        ratio: float = 1.0,
+        public: bool = False,
+        logo: discord.Attachment | None = None,
+        role: discord.Role | None = None,
+        who: discord.User | discord.Role | None = None,
+    ) -> None: ...
+
+    offer = app_commands.Group(name="offer", description="Skills you offer", parent=profile)
+
+    @offer.command(name="add-skill", description="Offer a skill")
+    async def add_skill(interaction: discord.Interaction, skill: app_commands.Range[str, 1, 100]) -> None: ...
+
+    tree.add_command(profile)
+
+    @tree.context_menu(name="Refer Member")
+    async def refer(interaction: discord.Interaction, member: discord.Member) -> None: ...
+
+    @tree.context_menu(name="Report Message")
+    async def report(interaction: discord.Interaction, message: discord.Message) -> None: ...
+
+    return tree
+
+
+def commands_body() -> list[dict[str, Any]]:
+    tree = command_tree()
+    return [command.to_dict(tree) for command in tree.get_commands()]
+
+
+# -- valid bodies ------------------------------------------------------------------------------------
+def channel_send() -> Call:
+    # abc.Messageable.send: nonce is secrets.randbits(64), allowed_mentions merged with the client's.
+    params = handle_message_parameters(
+        content="Alice offers logo design.",
+        tts=False,
+        nonce=12_345_678_901_234_567_890,
+        previous_allowed_mentions=NONE,
+        view=job_view(),
+        embed=profile_embed(),
+    )
+    return http().send_message(CHANNEL_ID, params=params)
+
+
+def channel_reply() -> Call:
+    reference = discord.MessageReference(message_id=MESSAGE_ID, channel_id=CHANNEL_ID, guild_id=GUILD_ID)
+    params = handle_message_parameters(
+        content="Thanks!",
+        nonce=42,
+        allowed_mentions=discord.AllowedMentions(users=[discord.Object(7)], roles=[discord.Object(8)]),
+        previous_allowed_mentions=NONE,
+        message_reference=reference.to_message_reference_dict(),  # integer snowflakes
+        mention_author=False,
+        stickers=[],
+    )
+    return http().send_message(CHANNEL_ID, params=params)
+
+
+def channel_send_file() -> Call:
+    params = handle_message_parameters(
+        content="Invoice attached",
+        file=discord.File(io.BytesIO(b"%PDF"), filename="invoice.pdf"),
+        previous_allowed_mentions=NONE,
+    )
+    return http().send_message(CHANNEL_ID, params=params)  # payload_json: attachments [{"id": 0, ...}]
+
+
+def channel_send_layout() -> Call:
+    params = handle_message_parameters(view=layout_view(), previous_allowed_mentions=NONE)
+    return http().send_message(CHANNEL_ID, params=params)
+
+
+def message_edit() -> Call:
+    params = handle_message_parameters(
+        content="Job closed.", embeds=[], view=None, attachments=[], previous_allowed_mentions=NONE
+    )
+    return http().edit_message(CHANNEL_ID, MESSAGE_ID, params=params)
+
+
+def message_edit_view() -> Call:
+    params = handle_message_parameters(
+        content=None, embed=profile_embed(), view=job_view(), previous_allowed_mentions=NONE
+    )
+    return http().edit_message(CHANNEL_ID, MESSAGE_ID, params=params)
+
+
+def thread_create() -> Call:
+    return http().start_thread_with_message(
+        CHANNEL_ID, MESSAGE_ID, name="Job #12: logo design", auto_archive_duration=1440
+    )
+
+
+def brief_callback() -> Call:
+    body = {
+        "type": 4,
+        "data": {
+            "content": "hi",
+            "flags": 64,
+            "allowed_mentions": {"parse": []},
+            "components": [],
+            "embeds": [],
+        },
+    }
+    return "POST", f"/api/v10/interactions/{INTERACTION_ID}/{TOKEN}/callback", body
+
+
+def send_message_callback() -> Call:
+    # InteractionResponse.send_message(..., ephemeral=True, view=..., embed=...)
+    params = interaction_message_response_params(
+        type=4,
+        content="Saved your profile.",
+        flags=discord.MessageFlags(ephemeral=True),
+        embed=profile_embed(),
+        view=job_view(),
+        previous_allowed_mentions=NONE,
+    )
+    return callback(params)
+
+
+def send_message_plain_callback() -> Call:
+    params = interaction_message_response_params(type=4, content="Done.", previous_allowed_mentions=NONE)
+    return callback(params)
+
+
+def defer_thinking_ephemeral() -> Call:
+    return callback(interaction_response_params(type=5, data={"flags": 64}))  # defer(ephemeral=True)
+
+
+def defer_thinking() -> Call:
+    return callback(interaction_response_params(type=5))
+
+
+def defer_update() -> Call:
+    return callback(interaction_response_params(type=6))  # component interaction, defer()
+
+
+def edit_message_callback() -> Call:
+    params = interaction_message_response_params(
+        type=7, content="Accepted by bob.", embeds=[], view=None, previous_allowed_mentions=NONE
+    )
+    return callback(params)
+
+
+def edit_message_view_callback() -> Call:
+    params = interaction_message_response_params(type=7, view=job_view(), previous_allowed_mentions=NONE)
+    return callback(params)
+
+
+def autocomplete_strings() -> Call:
+    choices = [
+        app_commands.Choice(name="Logo design", value="logo design"),
+        app_commands.Choice(name="Signage", value="signage"),
+    ]
+    return callback(interaction_response_params(type=8, data={"choices": [c.to_dict() for c in choices]}))
+
+
+def autocomplete_integers() -> Call:
+    choices = [app_commands.Choice(name="One", value=1), app_commands.Choice(name="Two", value=2)]
+    return callback(interaction_response_params(type=8, data={"choices": [c.to_dict() for c in choices]}))
+
+
+def autocomplete_empty() -> Call:
+    return callback(interaction_response_params(type=8, data={"choices": []}))
+
+
+def modal_callback() -> Call:
+    return callback(
+        interaction_response_params(type=9, data=JobModal().to_dict())
+    )  # action rows of text inputs
+
+
+def labelled_modal_callback() -> Call:
+    return callback(interaction_response_params(type=9, data=LabelledModal().to_dict()))  # type 18 labels
+
+
+def followup_send() -> Call:
+    # Webhook.send from interaction.followup (wait=True, ephemeral)
+    params = handle_message_parameters(
+        content="Here is who offers logo design:",
+        tts=False,
+        flags=discord.MessageFlags(ephemeral=True),
+        embeds=[profile_embed()],
+        view=job_view(),
+        previous_allowed_mentions=NONE,
+    )
+    return adapter().execute_webhook(APP_ID, TOKEN, session=None, payload=params.payload, wait=True)
+
+
+def edit_original() -> Call:
+    params = handle_message_parameters(
+        content="Updated.", embeds=[profile_embed()], view=job_view(), previous_allowed_mentions=NONE
+    )
+    return adapter().edit_original_interaction_response(APP_ID, TOKEN, session=None, payload=params.payload)
+
+
+def edit_followup() -> Call:
+    params = handle_message_parameters(content="Edited followup.", view=None, previous_allowed_mentions=NONE)
+    return adapter().edit_webhook_message(APP_ID, TOKEN, MESSAGE_ID, session=None, payload=params.payload)
+
+
+def sync_global_commands() -> Call:
+    return http().bulk_upsert_global_commands(APP_ID, payload=commands_body())
+
+
+def sync_guild_commands() -> Call:
+    return http().bulk_upsert_guild_commands(APP_ID, GUILD_ID, payload=commands_body())
+
+
+VALID: list[Callable[[], Call]] = [
+    channel_send,
+    channel_reply,
+    channel_send_file,
+    channel_send_layout,
+    message_edit,
+    message_edit_view,
+    thread_create,
+    brief_callback,
+    send_message_callback,
+    send_message_plain_callback,
+    defer_thinking_ephemeral,
+    defer_thinking,
+    defer_update,
+    edit_message_callback,
+    edit_message_view_callback,
+    autocomplete_strings,
+    autocomplete_integers,
+    autocomplete_empty,
+    modal_callback,
+    labelled_modal_callback,
+    followup_send,
+    edit_original,
+    edit_followup,
+    sync_global_commands,
+    sync_guild_commands,
+]
+
+
+@pytest.mark.parametrize("build", VALID, ids=lambda f: f.__name__)
+def test_discord_py_bodies_are_accepted(spec: DiscordSpec, build: Callable[[], Call]) -> None:
+    method, path, body = build()
+    assert path.startswith("/api/v10/")
+    assert body is not None
+    spec.validate_request(method, path, body)
+
+
+def test_recorded_bodies_are_what_the_brief_expects() -> None:
+    method, path, body = thread_create()
+    assert (method, path) == ("POST", f"/api/v10/channels/{CHANNEL_ID}/messages/{MESSAGE_ID}/threads")
+    assert body["name"] == "Job #12: logo design" and body["auto_archive_duration"] == 1440
+    assert callback(interaction_response_params(type=6))[2] == {"type": 6}
+    modal = labelled_modal_callback()[2]["data"]["components"]
+    assert [c["type"] for c in modal] == [18, 18, 10]
+    assert [c["type"] for c in modal_callback()[2]["data"]["components"]] == [1, 1]
+    assert edit_original()[1].endswith("/messages/@original")
+    assert channel_reply()[2]["message_reference"]["message_id"] == MESSAGE_ID  # an int, not a string
+    assert channel_send_file()[2]["attachments"] == [{"id": 0, "filename": "invoice.pdf"}]
+    names = [c["name"] for c in sync_global_commands()[2]]
+    assert names == ["find", "profile", "Refer Member", "Report Message"]
+
+
+# -- invalid bodies ----------------------------------------------------------------------------------
+def _with(call: Call, mutate: Callable[[Any], None]) -> Call:
+    method, path, body = call
+    mutate(body)
+    return method, path, body
+
+
+def _button_label(body: dict[str, Any], label: str) -> None:
+    body["components"][0]["components"][0]["label"] = label
+
+
+def _options(n: int) -> list[dict[str, str]]:
+    return [{"label": f"Skill {i}", "value": f"skill-{i}"} for i in range(n)]
+
+
+def _select_options(body: dict[str, Any], n: int) -> None:
+    select = next(c for row in body["components"] for c in row["components"] if c["type"] == 3)
+    select["options"] = _options(n)
+
+
+def _command_name(body: list[dict[str, Any]], name: str) -> None:
+    body[0]["name"] = name
+
+
+def _option_name(body: list[dict[str, Any]], name: str) -> None:
+    body[0]["options"][0]["name"] = name
+
+
+def _embed_title(body: dict[str, Any], title: str) -> None:
+    body["embeds"][0]["title"] = title
+
+
+INVALID: dict[str, tuple[Callable[[], Call], str]] = {
+    "content 2001": (lambda: _with(channel_send(), lambda b: b.update(content="x" * 2001)), "body.content"),
+    "edit content 2001": (
+        lambda: _with(message_edit(), lambda b: b.update(content="x" * 2001)),
+        "body.content",
+    ),
+    "callback content 2001": (
+        lambda: _with(send_message_callback(), lambda b: b["data"].update(content="x" * 2001)),
+        "body.data.content",
+    ),
+    "followup content 2001": (
+        lambda: _with(followup_send(), lambda b: b.update(content="x" * 2001)),
+        "body.content",
+    ),
+    "button label 81": (
+        lambda: _with(channel_send(), lambda b: _button_label(b, "L" * 81)),
+        "body.components[0].components[0].label",
+    ),
+    "callback button label 81": (
+        lambda: _with(send_message_callback(), lambda b: _button_label(b["data"], "L" * 81)),
+        "body.data.components[0].components[0].label",
+    ),
+    "select 26 options": (
+        lambda: _with(channel_send(), lambda b: _select_options(b, 26)),
+        "body.components[1].components[0].options",
+    ),
+    "edit original select 26 options": (
+        lambda: _with(edit_original(), lambda b: _select_options(b, 26)),
+        "body.components[1].components[0].options",
+    ),
+    "command name with space and capitals": (
+        lambda: _with(sync_global_commands(), lambda b: _command_name(b, "Bad Name")),
+        "body[0].name",
+    ),
+    "command name with capitals": (
+        lambda: _with(sync_guild_commands(), lambda b: _command_name(b, "Find")),
+        "body[0].name",
+    ),
+    "command name too long": (
+        lambda: _with(sync_global_commands(), lambda b: _command_name(b, "f" * 33)),
+        "body[0].name",
+    ),
+    "option name with space": (
+        lambda: _with(sync_global_commands(), lambda b: _option_name(b, "my skill")),
+        "body[0].options[0].name",
+    ),
+    "subcommand name with capitals": (
+        lambda: _with(sync_global_commands(), lambda b: b[1]["options"][0].update(name="Show")),
+        "body[1].options[0].name",
+    ),
+    "context menu name too long": (
+        lambda: _with(sync_global_commands(), lambda b: b[2].update(name="R" * 33)),
+        "body[2].name",
+    ),
+    "embed title 257": (
+        lambda: _with(channel_send(), lambda b: _embed_title(b, "T" * 257)),
+        "body.embeds[0].title",
+    ),
+    "callback embed title 257": (
+        lambda: _with(send_message_callback(), lambda b: _embed_title(b["data"], "T" * 257)),
+        "body.data.embeds[0].title",
+    ),
+    "modal title 46": (
+        lambda: _with(modal_callback(), lambda b: b["data"].update(title="M" * 46)),
+        "body.data.title",
+    ),
+    "thread name missing": (lambda: _with(thread_create(), lambda b: b.pop("name")), "name"),
+    "unknown component type": (
+        lambda: _with(channel_send(), lambda b: b["components"][0].update(type=99)),
+        "body.components[0]",
+    ),
+    "string snowflake with letters": (
+        lambda: _with(channel_reply(), lambda b: b["message_reference"].update(message_id="12ab")),
+        "body.message_reference.message_id",
+    ),
+    "negative integer snowflake": (
+        lambda: _with(channel_reply(), lambda b: b["allowed_mentions"].update(users=[-5])),
+        "body.allowed_mentions.users[0]",
+    ),
+    "autocomplete 26 choices": (
+        lambda: _with(
+            autocomplete_strings(),
+            lambda b: b["data"].update(choices=[{"name": str(i), "value": str(i)} for i in range(26)]),
+        ),
+        "choices",
+    ),
+    "unknown callback type": (lambda: _with(defer_update(), lambda b: b.update(type=42)), "type"),
+}
+
+
+@pytest.mark.parametrize("case", INVALID, ids=str)
+def test_bodies_discord_would_refuse_are_reported(spec: DiscordSpec, case: str) -> None:
+    build, field = INVALID[case]
+    method, path, body = build()
+    with pytest.raises(DiscordSpecError) as refused:
+        spec.validate_request(method, path, body)
+    message = str(refused.value)
+    assert field in message
+    assert method in message and "/api/v10/" in message  # method and the real path
+    assert len(message) < 700, "readable, not a dump of every union branch"
+
+
+def test_error_names_the_limit(spec: DiscordSpec) -> None:
+    method, path, body = _with(channel_send(), lambda b: _button_label(b, "L" * 81))
+    with pytest.raises(DiscordSpecError, match=r"label: string of length 81 violates maxLength=80"):
+        spec.validate_request(method, path, body)
+    method, path, body = _with(channel_send(), lambda b: _select_options(b, 26))
+    with pytest.raises(DiscordSpecError, match=r"options: array of 26 items violates maxItems=25"):
+        spec.validate_request(method, path, body)
+    method, path, body = _with(sync_global_commands(), lambda b: _command_name(b, "Bad Name"))
+    with pytest.raises(DiscordSpecError, match=r"'Bad Name' is not a valid command name"):
+        spec.validate_request(method, path, body)
+
+
+@pytest.mark.parametrize(
+    ("build", "mutate"),
+    [
+        (channel_send, lambda b: b.update(content="x" * 2000)),
+        (send_message_callback, lambda b: b["data"].update(content="x" * 2000)),
+        (channel_send, lambda b: _button_label(b, "L" * 80)),
+        (channel_send, lambda b: _select_options(b, 25)),
+        (channel_send, lambda b: _embed_title(b, "T" * 256)),
+        (sync_global_commands, lambda b: _command_name(b, "f" * 32)),
+        (sync_global_commands, lambda b: _command_name(b, "add-skill_it's")),
+        (sync_global_commands, lambda b: _command_name(b, "café")),
+        (sync_global_commands, lambda b: _command_name(b, "नमस्ते")),  # Devanagari with vowel signs
+        (sync_global_commands, lambda b: b[2].update(name="Refer A Member")),  # context menus may
+    ],
+    ids=[
+        "content 2000",
+        "callback content 2000",
+        "label 80",
+        "25 options",
+        "title 256",
+        "name 32",
+        "name punctuation",
+        "name accents",
+        "name devanagari",
+        "context menu name",
+    ],
+)
+def test_limits_are_inclusive(
+    spec: DiscordSpec, build: Callable[[], Call], mutate: Callable[[Any], None]
+) -> None:
+    spec.validate_request(*_with(build(), mutate))
+
+
+def test_chat_input_name_rule() -> None:
+    for good in ("find", "add-skill", "o'brien", "ü", "x" * 32, "日本語", "skill2"):
+        assert is_chat_input_name(good), good
+    for bad in ("", "x" * 33, "Find", "two words", "emoji🎨", "a.b", "ÉCOLE"):
+        assert not is_chat_input_name(bad), bad
+
+
+# -- routing -----------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("path", "template"),
+    [
+        ("/api/v10/channels/1/messages", "/channels/{channel_id}/messages"),
+        ("/channels/1/messages", "/channels/{channel_id}/messages"),
+        ("/api/v9/channels/1/messages/2", "/channels/{channel_id}/messages/{message_id}"),
+        ("/channels/1/messages/bulk-delete", "/channels/{channel_id}/messages/bulk-delete"),
+        ("/interactions/1/tok/callback", "/interactions/{interaction_id}/{interaction_token}/callback"),
+        ("/webhooks/1/tok/messages/@original", "/webhooks/{webhook_id}/{webhook_token}/messages/@original"),
+        ("/webhooks/1/tok/messages/3", "/webhooks/{webhook_id}/{webhook_token}/messages/{message_id}"),
+        ("/applications/1/guilds/2/commands", "/applications/{application_id}/guilds/{guild_id}/commands"),
+        ("/users/@me", "/users/@me"),
+        ("/users/5", "/users/{user_id}"),
+        (
+            "/channels/1/messages/2/reactions/%F0%9F%8E%A8/@me",
+            "/channels/{channel_id}/messages/{message_id}/reactions/{emoji_name}/@me",
+        ),
+    ],
+)
+def test_routes_match_templates(spec: DiscordSpec, path: str, template: str) -> None:
+    assert spec.match(path)[0] == template
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "expected"),
+    [
+        ("POST", "/api/v10/chanels/1/messages", {"content": "hi"}, "unknown route"),
+        ("POST", "/api/v10/channels/1/message", {"content": "hi"}, "unknown route"),
+        ("POST", "/api/v10/channels//messages", {"content": "hi"}, "unknown route"),
+        ("PUT", "/api/v10/channels/1/messages", {"content": "hi"}, "method not allowed"),
+        ("POST", "/api/v10/channels/None/messages", {"content": "hi"}, "channel_id='None'"),
+        ("DELETE", "/api/v10/channels/1/messages/2", {"content": "hi"}, "takes no JSON body"),
+        ("PUT", "/api/v10/applications/1/commands", None, "JSON body is required"),
+    ],
+)
+def test_bad_requests_are_reported(
+    spec: DiscordSpec, method: str, path: str, body: Any, expected: str
+) -> None:
+    with pytest.raises(DiscordSpecError, match=expected):
+        spec.validate_request(method, path, body)
+
+
+def test_bodyless_routes_accept_no_body(spec: DiscordSpec) -> None:
+    spec.validate_request("DELETE", "/api/v10/channels/1/messages/2", None)
+    spec.validate_request("POST", "/api/v10/channels/1/typing", {})
+    spec.validate_request("get", "/api/v10/webhooks/1/tok/messages/@original", None)
+
+
+# -- the machinery -----------------------------------------------------------------------------------
+def test_load_is_cached_per_path(spec: DiscordSpec) -> None:
+    assert DiscordSpec.load(SPEC_PATH) is spec
+    assert DiscordSpec.load(str(SPEC_PATH)) is spec
+
+
+def test_no_request_side_oneof_can_match_twice(spec: DiscordSpec) -> None:
+    # If a newer spec adds a oneOf whose branches overlap, real bodies could fail with
+    # "valid under each of"; this test names it so it can be reviewed.
+    assert spec.ambiguous_unions() == []
+
+
+def test_fast_unions_agree_with_jsonschema(spec: DiscordSpec, plain_spec: DiscordSpec) -> None:
+    cases = [build() for build in VALID] + [build() for build, _ in INVALID.values()]
+    for method, path, body in cases:
+        verdicts = []
+        for validator in (spec, plain_spec):
+            try:
+                validator.validate_request(method, path, body)
+                verdicts.append("accepted")
+            except DiscordSpecError as exc:
+                verdicts.append(str(exc))
+        assert (verdicts[0] == "accepted") == (verdicts[1] == "accepted"), (method, path, verdicts)
+
+
+def test_validation_is_fast_after_warm_up(spec: DiscordSpec) -> None:
+    method, path, body = channel_send()
+    spec.validate_request(method, path, body)
+    start = time.perf_counter()
+    for _ in range(50):
+        spec.validate_request(method, path, body)
+    per_call = (time.perf_counter() - start) / 50
+    assert per_call < 0.02, f"{per_call * 1000:.2f} ms per message body"  # ~0.4 ms on a laptop
