@@ -18,8 +18,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from buddybot.testing.harness import FakeDiscord  # noqa: E402
-from buddybot.testing.world import FakeClock, make_bot  # noqa: E402
+from buddybot.testing.harness import FakeDiscord
+from buddybot.testing.world import FakeClock, make_bot
 
 
 async def main(runs: int) -> None:
@@ -66,7 +66,9 @@ async def main(runs: int) -> None:
             samples.sort()
             p99 = samples[min(len(samples) - 1, int(len(samples) * 0.99))]
             label = name if make is not None else "autocomplete"
-            print(f"{label:<14} {','.join(map(str, sorted(trips))):>11} {statistics.median(samples):>10.0f} {p99:>9.0f}")
+            print(
+                f"{label:<14} {','.join(map(str, sorted(trips))):>11} {statistics.median(samples):>10.0f} {p99:>9.0f}"
+            )
         await discord.close_bot()
 
 

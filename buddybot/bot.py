@@ -20,6 +20,7 @@ from buddybot.storage.db import Database
 
 log = logging.getLogger(__name__)
 
+
 def discover_extensions() -> tuple[str, ...]:
     """Every module in cogs/ that defines setup(bot); helpers (common, names starting with _) are skipped."""
     import cogs
@@ -51,7 +52,9 @@ def intents() -> discord.Intents:
 async def send_ephemeral(interaction: discord.Interaction, content: str) -> None:
     """Reply privately, whether or not the interaction was already answered."""
     if interaction.response.is_done():
-        await interaction.followup.send(content, ephemeral=True, allowed_mentions=discord.AllowedMentions.none())
+        await interaction.followup.send(
+            content, ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
+        )
     else:
         await interaction.response.send_message(
             content, ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
@@ -80,8 +83,13 @@ async def report_error(interaction: discord.Interaction, error: BaseException) -
         message = f"Slow down a little: try again in {original.retry_after:.0f} s."
     else:
         command = interaction.command.qualified_name if interaction.command else interaction.data
-        log.error("unexpected error in %s (guild %s, user %s)", command, interaction.guild_id,
-                  interaction.user.id, exc_info=original)
+        log.error(
+            "unexpected error in %s (guild %s, user %s)",
+            command,
+            interaction.guild_id,
+            interaction.user.id,
+            exc_info=original,
+        )
         message = APOLOGY
     try:
         await send_ephemeral(interaction, message)
@@ -95,9 +103,15 @@ class BuddyTree(app_commands.CommandTree):
 
 
 class BuddyBot(commands.Bot):
-    def __init__(self, settings: Settings, *, db: Database | None = None,
-                 clock: Callable[[], datetime] = utcnow, sync_commands: bool = True,
-                 extensions: tuple[str, ...] = EXTENSIONS) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        db: Database | None = None,
+        clock: Callable[[], datetime] = utcnow,
+        sync_commands: bool = True,
+        extensions: tuple[str, ...] = EXTENSIONS,
+    ) -> None:
         super().__init__(
             command_prefix=commands.when_mentioned,
             help_command=None,

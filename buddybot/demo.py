@@ -24,6 +24,7 @@ class Transcript:
     def __init__(self, discord: FakeDiscord, out: Any = None) -> None:
         self.discord = discord
         self.lines: list[str] = []
+        self._seen: dict[str, str] = {}
         self._out = out
 
     def names(self, text: str) -> str:
@@ -55,22 +56,46 @@ class Transcript:
         for i, line in enumerate(self.names(text).splitlines() or [""]):
             self.say(f"{prefix if i == 0 else ' ' * len(prefix)}{line}")
 
-    def result(self, who: FakeUser, r: Result) -> None:
-        if r.callbacks and r.response["type"] == 9:
+    def result(self, who: FakeUser, r: Result, *, before: str | None = None) -> None:
+        """Print what `who` and the channel saw; for an edited post, only the lines that changed."""
+        kind = r.response["type"] if r.callbacks else None
+        if kind == 9:
             self.say(f"  ↳ a form opens for {who.name}: {r.data.get('title', '')}")
-        elif r.callbacks and r.response["type"] in (4, 7):
-            where = f"only {who.name} sees" if r.ephemeral else "in the channel"
+        elif kind == 7 and before is not None:
+            self._changed(before, r.text())
+            self._components(r.data.get("components") or [])
+        elif kind in (4, 7):
+            private = r.ephemeral if kind == 4 else r.message.ephemeral
+            where = f"only {who.name} sees" if private else "in the channel"
             self._block(f"  ↳ ({where}) ", r.text() or "(updated)")
             self._components(r.data.get("components") or [])
         for call in r.calls:
-            if call.method == "POST" and call.path.endswith("/messages") and call.json and 200 <= call.status < 300:
-                self.post(Sent(0, int(call.path.split("/")[2]), call.json))
-            elif call.method == "POST" and call.path.startswith("/webhooks/") and call.json:
-                flags = call.json.get("flags", 0)
-                self._block(f"  ↳ ({'only ' + who.name + ' sees' if flags & 64 else 'follow-up'}) ",
-                            Sent(0, 0, call.json).text())
-            elif call.method == "PATCH" and "/messages/" in call.path and call.json:
-                self._block("  ↳ (post updated) ", Sent(0, 0, call.json).text() or "(components updated)")
+            if not call.json or not 200 <= call.status < 300:
+                continue
+            if (
+                call.method == "POST"
+                and call.path.startswith("/channels/")
+                and call.path.endswith("/messages")
+            ):
+                sent = Sent(0, int(call.path.split("/")[2]), call.json)
+                self.post(sent)
+                self._seen[str(call.response["id"])] = sent.text()
+            elif call.method == "POST" and call.path.startswith("/webhooks/"):
+                private = call.json.get("flags", 0) & 64
+                self._block(
+                    f"  ↳ ({'only ' + who.name + ' sees' if private else 'follow-up'}) ",
+                    Sent(0, 0, call.json).text(),
+                )
+            elif call.method == "PATCH" and "/messages/" in call.path:
+                message_id = call.path.rsplit("/", 1)[1]
+                text = Sent(0, 0, call.json).text()
+                self._changed(self._seen.get(message_id), text)
+                self._seen[message_id] = text
+
+    def _changed(self, before: str | None, after: str) -> None:
+        old = set((before or "").splitlines())
+        changed = [line for line in after.splitlines() if line not in old] if before is not None else [after]
+        self._block("  ↳ (post updated) ", "\n".join(changed) or "(buttons updated)")
 
     def post(self, sent: Sent) -> None:
         channel = self.names(f"<#{sent.channel_id}>")

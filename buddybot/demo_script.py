@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from buddybot.testing.harness import FakeDiscord, FakeGuild, FakeUser
+from buddybot.testing.harness import FakeDiscord, FakeGuild, FakeUser, Sent
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 if TYPE_CHECKING:
     from buddybot.demo import Transcript
     from buddybot.testing.world import FakeClock
 
 
-async def play(discord: FakeDiscord, guild: FakeGuild, m: dict[str, FakeUser], t: Transcript,
-               clock: FakeClock) -> None:
+async def play(
+    discord: FakeDiscord, guild: FakeGuild, m: dict[str, FakeUser], t: Transcript, clock: FakeClock
+) -> None:
     async def slash(who: str, command: str, **options: object) -> object:
         shown = " ".join(f"{k}:{v.name if isinstance(v, FakeUser) else v}" for k, v in options.items())
         t.action(m[who], f"/{command} {shown}".rstrip())
@@ -21,7 +24,13 @@ async def play(discord: FakeDiscord, guild: FakeGuild, m: dict[str, FakeUser], t
         return result
 
     t.heading("Members set up their profiles and skills")
-    await slash("alice", "profile set", business="Alice's Salon", area="Riverside", about="Cuts and colour, by appointment")
+    await slash(
+        "alice",
+        "profile set",
+        business="Alice's Salon",
+        area="Riverside",
+        about="Cuts and colour, by appointment",
+    )
     await slash("alice", "offer add", skill="hairdressing")
     await slash("bob", "profile set", business="Bob's Barbers", area="Riverside")
     await slash("bob", "offer add", skill="hair", details="Walk-ins welcome")
@@ -38,3 +47,114 @@ async def play(discord: FakeDiscord, guild: FakeGuild, m: dict[str, FakeUser], t
     t.heading("Browsing the directory")
     await slash("dev", "find", skill="hairdressing", when="this week")
     await slash("alice", "profile view", member=m["bob"])
+
+    await _referral(discord, guild, m, t)
+    await _agreement(discord, m, t, clock)
+    await _wrap_up(discord, m, t)
+
+
+async def _referral(discord: FakeDiscord, guild: FakeGuild, m: dict[str, FakeUser], t: Transcript) -> None:
+    t.heading("Maya points referrals at #referrals")
+    t.action(m["maya"], "/config set referrals_channel:#referrals max_pings:3")
+    r = await discord.slash(
+        "config set", m["maya"], referrals_channel=guild.channel("referrals"), max_pings=3
+    )
+    t.result(m["maya"], r)
+
+    t.heading("Alice is fully booked and asks who can take a client")
+    t.action(
+        m["alice"],
+        "/need ask skill:hairdressing when:this week area:Riverside details:Bridal trial, Saturday",
+    )
+    r = await discord.slash(
+        "need ask",
+        m["alice"],
+        skill="hairdressing",
+        when="this week",
+        area="Riverside",
+        details="Bridal trial, Saturday morning",
+    )
+    t.result(m["alice"], r)
+    post = _latest_with(discord, "I can take it")
+    for who in ("bob", "carol"):
+        await click(discord, t, post, "I can take it", m[who])
+    t.action(m["dev"], "presses [Pick a volunteer] on alice's request")
+    t.result(m["dev"], await discord.select(post, "Pick a volunteer", m["dev"], [str(m["bob"].id)]))
+    t.action(m["alice"], "picks bob in [Pick a volunteer]")
+    before = discord.messages[post.id].text()
+    t.result(
+        m["alice"],
+        await discord.select(post, "Pick a volunteer", m["alice"], [str(m["bob"].id)]),
+        before=before,
+    )
+
+    t.heading("After the appointment, Alice thanks Bob publicly")
+    message = "Bob fitted in my bride at a day's notice. Thank you!"
+    t.action(m["alice"], f"/shoutout member:bob message:{message}")
+    t.result(m["alice"], await discord.slash("shoutout", m["alice"], member=m["bob"], message=message))
+
+
+def _latest_with(discord: FakeDiscord, label: str) -> Sent:
+    for sent in reversed(list(discord.messages.values())):
+        if label in sent.labels():
+            return sent
+    raise LookupError(f"no message offers {label!r}")
+
+
+async def _agreement(discord: FakeDiscord, m: dict[str, FakeUser], t: Transcript, clock: FakeClock) -> None:
+    t.heading("Dev leads a one-off website job with three buddies")
+    t.action(m["dev"], "/agreement new title:Riverside Bakery website")
+    opened = await discord.slash("agreement new", m["dev"], title="Riverside Bakery website")
+    t.result(m["dev"], opened)
+    terms = {
+        "title": "Riverside Bakery website",
+        "scope": "Five-page site with online orders; logo refresh; launch copy.",
+        "terms": "Dev leads and invoices the client. Split: Dev 50%, Carol 25%, Erin 15%, Bob 10%. "
+        "Each keeps their own brand in the credits. Either side may cancel with 7 days' notice.",
+        "fee": "£2,400 total",
+        "dates": "1-12 dec",
+    }
+    t.action(m["dev"], "submits the terms form")
+    submitted = await discord.submit(opened, m["dev"], **terms)
+    t.result(m["dev"], submitted)
+    buddies = [m["carol"], m["erin"], m["bob"]]
+    t.action(m["dev"], "picks buddies: carol, erin, bob")
+    picked = await discord.select(submitted.message, "Pick your buddies (1–21)", m["dev"], buddies)
+    t.result(m["dev"], picked)
+    post = _latest_with(discord, "Accept")
+    agreement_id = _number_after("agreement:", post)
+    for buddy in buddies:
+        await click(discord, t, post, "Accept", buddy)
+    clock.advance(days=20)
+    t.action(m["dev"], f"/agreement complete agreement_id:{agreement_id}")
+    done = await discord.slash("agreement complete", m["dev"], agreement_id=agreement_id)
+    t.result(m["dev"], done)
+    ask = _latest_with(discord, "Yes, again")
+    for buddy, answer in ((m["carol"], "Yes, again"), (m["erin"], "Yes, again"), (m["bob"], "No")):
+        await click(discord, t, ask, answer, buddy)
+
+
+async def click(discord: FakeDiscord, t: Transcript, post: Sent, label: str, who: FakeUser) -> None:
+    t.action(who, f"presses [{label}]")
+    before = discord.messages[post.id].text()
+    t.result(who, await discord.click(post, label, who), before=before)
+
+
+def _number_after(prefix: str, sent: Sent) -> int:
+    for row in sent.components:
+        for comp in row.get("components", []):
+            custom_id = comp.get("custom_id", "")
+            if custom_id.startswith(prefix):
+                return int(custom_id[len(prefix) :].split(":")[0])
+    raise LookupError(f"no custom_id starting with {prefix!r}")
+
+
+async def _wrap_up(discord: FakeDiscord, m: dict[str, FakeUser], t: Transcript) -> None:
+    t.heading("Maya, a moderator, checks how the network is doing")
+    t.action(m["maya"], "/stats period:month")
+    r = await discord.slash("stats", m["maya"], period="month")
+    t.result(m["maya"], r)
+    for call in r.callbacks:
+        for name, blob in call.files:
+            kind = "PNG image" if blob.startswith(PNG_MAGIC) else "file"
+            t.say(f"     attachment: {name} ({len(blob):,} bytes, {kind})")

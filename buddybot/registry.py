@@ -18,7 +18,7 @@ DIRECTORY_PAGE = 15
 CLEAR = "-"
 
 
-def _optional(value: str | None, field: str, max_length: int, *, url: bool = False) -> str | None | bool:
+def _optional(value: str | None, field: str, max_length: int, *, url: bool = False) -> str | bool | None:
     """None: leave unchanged. "-": clear. Otherwise the cleaned text."""
     if value is None:
         return False
@@ -27,9 +27,18 @@ def _optional(value: str | None, field: str, max_length: int, *, url: bool = Fal
     return clean_url(value) if url else clean_text(value, field, max_length, multiline=field == "about")
 
 
-async def set_profile(db: Database, guild_id: int, user_id: int, *, business: str, area: str | None = None,
-                      website: str | None = None, about: str | None = None, pings: bool | None = None,
-                      now: datetime) -> Profile:
+async def set_profile(
+    db: Database,
+    guild_id: int,
+    user_id: int,
+    *,
+    business: str,
+    area: str | None = None,
+    website: str | None = None,
+    about: str | None = None,
+    pings: bool | None = None,
+    now: datetime,
+) -> Profile:
     fields: dict[str, object] = {"business": clean_text(business, "business name", 80, required=True)}
     for name, value, limit in (("area", area, 60), ("website", website, 200), ("about", about, 500)):
         cleaned = _optional(value, name, limit, url=name == "website")
@@ -55,18 +64,22 @@ def _card(conn: sqlite3.Connection, guild_id: int, user_id: int, now: datetime) 
     )
 
 
-async def profile_card(db: Database, guild_id: int, user_id: int, *, viewer_id: int,
-                       now: datetime) -> ProfileCard:
+async def profile_card(
+    db: Database, guild_id: int, user_id: int, *, viewer_id: int, now: datetime
+) -> ProfileCard:
     card = await db.read(_card, guild_id, user_id, now)
     if card is None or (card.profile.hidden and viewer_id != user_id):
         if viewer_id == user_id:
-            raise BuddyError("You have no profile yet. Create one with `/profile set business:<your business>`.")
+            raise BuddyError(
+                "You have no profile yet. Create one with `/profile set business:<your business>`."
+            )
         raise BuddyError("That member has no BuddyBot profile yet.")
     return card
 
 
-def _add_offer(conn: sqlite3.Connection, guild_id: int, user_id: int, skill: str, details: str | None,
-               now: str) -> OfferResult:
+def _add_offer(
+    conn: sqlite3.Connection, guild_id: int, user_id: int, skill: str, details: str | None, now: str
+) -> OfferResult:
     skill = sql.resolve_alias(conn, guild_id, skill)
     known = sql.skill_known(conn, guild_id, skill)
     sql.ensure_member(conn, guild_id, user_id, now)
@@ -76,12 +89,17 @@ def _add_offer(conn: sqlite3.Connection, guild_id: int, user_id: int, skill: str
             f"You already offer {skillmod.MAX_SKILLS_PER_MEMBER} skills, the most a member can list. "
             "Remove one with `/offer remove` first."
         )
-    return OfferResult(offer={"user_id": user_id, "skill": skill, "details": details}, created=created,
-                       count=count, known_skill=known)
+    return OfferResult(
+        offer={"user_id": user_id, "skill": skill, "details": details},
+        created=created,
+        count=count,
+        known_skill=known,
+    )
 
 
-async def add_offer(db: Database, guild_id: int, user_id: int, skill: str, details: str | None,
-                    *, now: datetime) -> OfferResult:
+async def add_offer(
+    db: Database, guild_id: int, user_id: int, skill: str, details: str | None, *, now: datetime
+) -> OfferResult:
     name = skillmod.validate_skill(skill)
     text = clean_text(details, "details", 200)
     return await db.write(_add_offer, guild_id, user_id, name, text, utc_iso(now))
@@ -102,15 +120,18 @@ def _offers(conn: sqlite3.Connection, guild_id: int, user_id: int) -> tuple[Prof
     return sql.get_profile(conn, guild_id, user_id), sql.offers_of(conn, guild_id, user_id)
 
 
-async def list_offers(db: Database, guild_id: int, user_id: int, *, viewer_id: int) -> tuple[Profile | None, list]:
+async def list_offers(
+    db: Database, guild_id: int, user_id: int, *, viewer_id: int
+) -> tuple[Profile | None, list]:
     profile, offers = await db.read(_offers, guild_id, user_id)
     if profile is not None and profile.hidden and viewer_id != user_id:
         return None, []
     return profile, offers
 
 
-def _find(conn: sqlite3.Connection, guild_id: int, skill: str, when: str | None,
-          now: datetime) -> tuple[str, DateWindow, list[DirectoryEntry], int]:
+def _find(
+    conn: sqlite3.Connection, guild_id: int, skill: str, when: str | None, now: datetime
+) -> tuple[str, DateWindow, list[DirectoryEntry], int]:
     skill = sql.resolve_alias(conn, guild_id, skill)
     today = today_in(config_sql.get_config(conn, guild_id).timezone, now)
     window = parse_when(when, today) if when else DateWindow(start=today, end=today)
@@ -118,13 +139,15 @@ def _find(conn: sqlite3.Connection, guild_id: int, skill: str, when: str | None,
     return skill, window, entries, total
 
 
-async def find(db: Database, guild_id: int, skill: str, when: str | None, *,
-               now: datetime) -> tuple[str, DateWindow, list[DirectoryEntry], int]:
+async def find(
+    db: Database, guild_id: int, skill: str, when: str | None, *, now: datetime
+) -> tuple[str, DateWindow, list[DirectoryEntry], int]:
     return await db.read(_find, guild_id, skillmod.validate_skill(skill), when, now)
 
 
-def _available(conn: sqlite3.Connection, guild_id: int, user_id: int, when: str, slots: int | None,
-               now: datetime) -> DateWindow:
+def _available(
+    conn: sqlite3.Connection, guild_id: int, user_id: int, when: str, slots: int | None, now: datetime
+) -> DateWindow:
     today = today_in(config_sql.get_config(conn, guild_id).timezone, now)
     window = parse_when(when, today)
     stamp = utc_iso(now)
@@ -133,8 +156,9 @@ def _available(conn: sqlite3.Connection, guild_id: int, user_id: int, when: str,
     return window
 
 
-async def set_available(db: Database, guild_id: int, user_id: int, when: str, slots: int | None, *,
-                        now: datetime) -> DateWindow:
+async def set_available(
+    db: Database, guild_id: int, user_id: int, when: str, slots: int | None, *, now: datetime
+) -> DateWindow:
     if slots is not None and not 1 <= slots <= 100:
         raise BuddyError("Slots should be between 1 and 100.")
     return await db.write(_available, guild_id, user_id, when, slots, now)

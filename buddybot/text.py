@@ -12,8 +12,9 @@ _URL = re.compile(r"^https?://[^\s/$.?#][^\s<>]*$", re.IGNORECASE)
 _ALLOWED_CONTROL = {"\n"}
 
 
-def clean_text(value: str | None, field: str, max_length: int, *, required: bool = False,
-               multiline: bool = False) -> str | None:
+def clean_text(
+    value: str | None, field: str, max_length: int, *, required: bool = False, multiline: bool = False
+) -> str | None:
     """Trimmed text, or None when empty and optional. Refuses mentions and control characters."""
     if value is None or not value.strip():
         if required:
@@ -24,7 +25,9 @@ def clean_text(value: str | None, field: str, max_length: int, *, required: bool
     if any(unicodedata.category(ch) == "Cc" and ch not in allowed for ch in text):
         raise BuddyError(f"{field.capitalize()} contains control characters; please type plain text.")
     if len(text) > max_length:
-        raise BuddyError(f"{field.capitalize()} can be at most {max_length} characters (you sent {len(text)}).")
+        raise BuddyError(
+            f"{field.capitalize()} can be at most {max_length} characters (you sent {len(text)})."
+        )
     if _MENTION.search(text):
         raise BuddyError(
             f"{field.capitalize()} can't contain mentions such as @everyone, @here, roles or members."

@@ -30,15 +30,23 @@ def guild_id_of(interaction: discord.Interaction) -> int:
 def actor(interaction: discord.Interaction) -> Actor:
     """The caller as the domain sees them: id, Manage Server, and role ids (from the interaction's member)."""
     roles = tuple(r.id for r in getattr(interaction.user, "roles", ()))
-    return Actor(user_id=interaction.user.id, manage_guild=interaction.permissions.manage_guild, role_ids=roles)
+    return Actor(
+        user_id=interaction.user.id, manage_guild=interaction.permissions.manage_guild, role_ids=roles
+    )
 
 
 def short_date(day: date) -> str:
     return f"{day:%a} {day.day} {day:%b}"
 
 
-async def reply(interaction: discord.Interaction, content: str | None = None, *,
-                embed: discord.Embed | None = None, ephemeral: bool = True, **kwargs) -> None:
+async def reply(
+    interaction: discord.Interaction,
+    content: str | None = None,
+    *,
+    embed: discord.Embed | None = None,
+    ephemeral: bool = True,
+    **kwargs,
+) -> None:
     """Answer once, with no pings unless the caller passes allowed_mentions explicitly."""
     kwargs.setdefault("allowed_mentions", NO_PINGS)
     if embed is not None:

@@ -48,12 +48,18 @@ def render_card(card: ProfileCard, member_name: str) -> discord.Embed:
     return embed
 
 
-def render_directory(skill: str, window: DateWindow, entries: list[DirectoryEntry], total: int) -> discord.Embed:
+def render_directory(
+    skill: str, window: DateWindow, entries: list[DirectoryEntry], total: int
+) -> discord.Embed:
     embed = discord.Embed(title=f"Who offers {safe(skill, 60)}", colour=discord.Colour.blurple())
     lines = []
     for e in entries:
         name = safe(e.business, 60) or "(no business name)"
-        state = "✅ available" if e.available else (f"busy until {short_date(e.busy_until)}" if e.busy_until else "")
+        state = (
+            "✅ available"
+            if e.available
+            else (f"busy until {short_date(e.busy_until)}" if e.busy_until else "")
+        )
         extra = f" · {safe(e.area, 40)}" if e.area else ""
         details = f" — {safe(e.details, 80)}" if e.details else ""
         lines.append(f"**{name}** <@{e.user_id}>{extra}{' · ' + state if state else ''}{details}")
@@ -70,16 +76,22 @@ class Registry(commands.Cog):
     def __init__(self, bot: BuddyBot) -> None:
         self.bot = bot
 
-    async def skill_autocomplete(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+    async def skill_autocomplete(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
         if interaction.guild_id is None:
             return []
         names = await registry.skill_choices(self.bot.db, interaction.guild_id, current[:100])
         return [app_commands.Choice(name=n[:100], value=n[:100]) for n in names]
 
-    async def my_skill_autocomplete(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+    async def my_skill_autocomplete(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
         if interaction.guild_id is None:
             return []
-        names = await registry.skill_choices(self.bot.db, interaction.guild_id, current[:100], mine=interaction.user.id)
+        names = await registry.skill_choices(
+            self.bot.db, interaction.guild_id, current[:100], mine=interaction.user.id
+        )
         return [app_commands.Choice(name=n[:100], value=n[:100]) for n in names]
 
     @profile.command(name="set", description="Create or update your business profile")
@@ -90,88 +102,144 @@ class Registry(commands.Cog):
         about="A line or two about what you do; '-' clears it",
         pings="Receive referral pings when someone needs your skills",
     )
-    async def profile_set(self, interaction: discord.Interaction, business: app_commands.Range[str, 1, 80],
-                          area: app_commands.Range[str, 1, 60] | None = None,
-                          website: app_commands.Range[str, 1, 200] | None = None,
-                          about: app_commands.Range[str, 1, 500] | None = None,
-                          pings: bool | None = None) -> None:
+    async def profile_set(
+        self,
+        interaction: discord.Interaction,
+        business: app_commands.Range[str, 1, 80],
+        area: app_commands.Range[str, 1, 60] | None = None,
+        website: app_commands.Range[str, 1, 200] | None = None,
+        about: app_commands.Range[str, 1, 500] | None = None,
+        pings: bool | None = None,
+    ) -> None:
         profile = await registry.set_profile(
-            self.bot.db, guild_id_of(interaction), interaction.user.id, business=business, area=area,
-            website=website, about=about, pings=pings, now=self.bot.now(),
+            self.bot.db,
+            guild_id_of(interaction),
+            interaction.user.id,
+            business=business,
+            area=area,
+            website=website,
+            about=about,
+            pings=pings,
+            now=self.bot.now(),
         )
         state = "on" if profile.pings else "off"
-        await reply(interaction, f"Saved your profile for **{safe(profile.business)}**. Referral pings are {state}.")
+        await reply(
+            interaction, f"Saved your profile for **{safe(profile.business)}**. Referral pings are {state}."
+        )
 
     @profile.command(name="view", description="See a member's business profile")
     @app_commands.describe(member="Whose profile (default: yours)")
-    async def profile_view(self, interaction: discord.Interaction, member: discord.User | None = None) -> None:
+    async def profile_view(
+        self, interaction: discord.Interaction, member: discord.User | None = None
+    ) -> None:
         target = member or interaction.user
-        card = await registry.profile_card(self.bot.db, guild_id_of(interaction), target.id,
-                                           viewer_id=interaction.user.id, now=self.bot.now())
+        card = await registry.profile_card(
+            self.bot.db,
+            guild_id_of(interaction),
+            target.id,
+            viewer_id=interaction.user.id,
+            now=self.bot.now(),
+        )
         await reply(interaction, embed=render_card(card, target.display_name))
 
     @offer.command(name="add", description="Register a skill you offer")
-    @app_commands.describe(skill="The skill, e.g. bookkeeping", details="Anything specific (prices, niche, tools)")
+    @app_commands.describe(
+        skill="The skill, e.g. bookkeeping", details="Anything specific (prices, niche, tools)"
+    )
     @app_commands.autocomplete(skill=skill_autocomplete)
-    async def offer_add(self, interaction: discord.Interaction, skill: app_commands.Range[str, 1, 60],
-                        details: app_commands.Range[str, 1, 200] | None = None) -> None:
-        result = await registry.add_offer(self.bot.db, guild_id_of(interaction), interaction.user.id, skill,
-                                          details, now=self.bot.now())
+    async def offer_add(
+        self,
+        interaction: discord.Interaction,
+        skill: app_commands.Range[str, 1, 60],
+        details: app_commands.Range[str, 1, 200] | None = None,
+    ) -> None:
+        result = await registry.add_offer(
+            self.bot.db, guild_id_of(interaction), interaction.user.id, skill, details, now=self.bot.now()
+        )
         verb = "Added" if result.created else "Updated"
         note = "" if result.known_skill else " (a new skill for this server)"
-        await reply(interaction, f"{verb} **{safe(result.offer.skill)}**{note}. You offer {result.count} of at most 15 skills.")
+        await reply(
+            interaction,
+            f"{verb} **{safe(result.offer.skill)}**{note}. You offer {result.count} of at most 15 skills.",
+        )
 
     @offer.command(name="remove", description="Remove a skill you offer")
     @app_commands.describe(skill="One of your skills")
     @app_commands.autocomplete(skill=my_skill_autocomplete)
-    async def offer_remove(self, interaction: discord.Interaction, skill: app_commands.Range[str, 1, 60]) -> None:
-        removed = await registry.remove_offer(self.bot.db, guild_id_of(interaction), interaction.user.id, skill)
+    async def offer_remove(
+        self, interaction: discord.Interaction, skill: app_commands.Range[str, 1, 60]
+    ) -> None:
+        removed = await registry.remove_offer(
+            self.bot.db, guild_id_of(interaction), interaction.user.id, skill
+        )
         await reply(interaction, f"Removed **{safe(removed)}** from your skills.")
 
     @offer.command(name="list", description="Skills a member offers")
     @app_commands.describe(member="Whose skills (default: yours)")
     async def offer_list(self, interaction: discord.Interaction, member: discord.User | None = None) -> None:
         target = member or interaction.user
-        profile, offers = await registry.list_offers(self.bot.db, guild_id_of(interaction), target.id,
-                                                     viewer_id=interaction.user.id)
+        profile, offers = await registry.list_offers(
+            self.bot.db, guild_id_of(interaction), target.id, viewer_id=interaction.user.id
+        )
         if not offers:
             who = "You don't" if target.id == interaction.user.id else f"<@{target.id}> doesn't"
             await reply(interaction, f"{who} offer any skills yet. Add one with `/offer add`.")
             return
         name = safe(profile.business) if profile and profile.business else f"<@{target.id}>"
-        lines = [f"• **{safe(o.skill)}**" + (f" — {safe(o.details, 200)}" if o.details else "") for o in offers]
+        lines = [
+            f"• **{safe(o.skill)}**" + (f" — {safe(o.details, 200)}" if o.details else "") for o in offers
+        ]
         await reply(interaction, f"{name} offers:\n" + "\n".join(lines))
 
     @app_commands.command(name="find", description="Find members who offer a skill, available ones first")
     @app_commands.describe(skill="The skill you need", when=f"When you need it ({WHEN_HELP})")
     @app_commands.autocomplete(skill=skill_autocomplete)
     @app_commands.guild_only()
-    async def find(self, interaction: discord.Interaction, skill: app_commands.Range[str, 1, 60],
-                   when: app_commands.Range[str, 1, 100] | None = None) -> None:
-        name, window, entries, total = await registry.find(self.bot.db, guild_id_of(interaction), skill, when,
-                                                           now=self.bot.now())
+    async def find(
+        self,
+        interaction: discord.Interaction,
+        skill: app_commands.Range[str, 1, 60],
+        when: app_commands.Range[str, 1, 100] | None = None,
+    ) -> None:
+        name, window, entries, total = await registry.find(
+            self.bot.db, guild_id_of(interaction), skill, when, now=self.bot.now()
+        )
         if not entries:
             await reply(interaction, f"Nobody offers **{safe(name)}** yet. Try `/need` to ask the community.")
             return
         await reply(interaction, embed=render_directory(name, window, entries, total))
 
     @app_commands.command(name="available", description="Say you have capacity for new clients")
-    @app_commands.describe(when=f"When you have capacity ({WHEN_HELP})", slots="How many clients you can take")
+    @app_commands.describe(
+        when=f"When you have capacity ({WHEN_HELP})", slots="How many clients you can take"
+    )
     @app_commands.guild_only()
-    async def available(self, interaction: discord.Interaction, when: app_commands.Range[str, 1, 100],
-                        slots: app_commands.Range[int, 1, 100] | None = None) -> None:
-        window = await registry.set_available(self.bot.db, guild_id_of(interaction), interaction.user.id, when,
-                                              slots, now=self.bot.now())
+    async def available(
+        self,
+        interaction: discord.Interaction,
+        when: app_commands.Range[str, 1, 100],
+        slots: app_commands.Range[int, 1, 100] | None = None,
+    ) -> None:
+        window = await registry.set_available(
+            self.bot.db, guild_id_of(interaction), interaction.user.id, when, slots, now=self.bot.now()
+        )
         extra = f" for {slots} client{'s' if slots != 1 else ''}" if slots else ""
-        await reply(interaction, f"Noted: you have capacity {window.describe()}{extra}. You'll be first in line for referrals then.")
+        await reply(
+            interaction,
+            f"Noted: you have capacity {window.describe()}{extra}. You'll be first in line for referrals then.",
+        )
 
     @app_commands.command(name="busy", description="Say you are fully booked (no referral pings meanwhile)")
     @app_commands.describe(until=f"Booked until when ({WHEN_HELP})")
     @app_commands.guild_only()
     async def busy(self, interaction: discord.Interaction, until: app_commands.Range[str, 1, 100]) -> None:
-        window = await registry.set_busy(self.bot.db, guild_id_of(interaction), interaction.user.id, until,
-                                         now=self.bot.now())
-        await reply(interaction, f"Noted: you're fully booked until {short_date(window.end)}. No referral pings until then.")
+        window = await registry.set_busy(
+            self.bot.db, guild_id_of(interaction), interaction.user.id, until, now=self.bot.now()
+        )
+        await reply(
+            interaction,
+            f"Noted: you're fully booked until {short_date(window.end)}. No referral pings until then.",
+        )
 
 
 async def setup(bot: BuddyBot) -> None:

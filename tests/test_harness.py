@@ -17,7 +17,9 @@ async def test_discordpy_internals_the_harness_relies_on(world: World) -> None:
     """If discord.py or aiosqlite move these internals, this fails first and says which one."""
     assert discord.version_info[:2] == (2, 7), "the harness is pinned to discord.py 2.7.x"
     http = world.bot.http
-    assert http._HTTPClient__session is world.discord.session, "HTTPClient.__session is no longer the aiohttp session"
+    assert http._HTTPClient__session is world.discord.session, (
+        "HTTPClient.__session is no longer the aiohttp session"
+    )
     assert isinstance(world.discord.ws, DiscordWebSocket)
     assert world.bot._connection.parsers["INTERACTION_CREATE"].__name__ == "parse_interaction_create"
     assert hasattr(aiosqlite.Connection, "_execute"), "aiosqlite.Connection._execute moved"
@@ -64,7 +66,7 @@ async def test_second_ack_is_refused_like_discord(world: World) -> None:
 async def test_late_ack_gets_unknown_interaction_and_the_bot_survives(world: World) -> None:
     world.discord.ack_deadline = -1.0
     r = await world.discord.slash("offer list", world.alice)
-    assert [c.status for c in r.callbacks][0] == 404
+    assert r.callbacks[0].status == 404
     assert r.callbacks[0].response["code"] == 10062
     world.discord.ack_deadline = 3.0
     ok = await world.discord.slash("offer list", world.alice)
@@ -91,8 +93,10 @@ async def test_commands_synced_once_are_valid_for_discord(world: World) -> None:
 
 async def test_database_is_wal_with_foreign_keys_and_all_migrations(world: World) -> None:
     def pragmas(conn: sqlite3.Connection) -> tuple:
-        return tuple(conn.execute(f"PRAGMA {p}").fetchone()[0]
-                     for p in ("journal_mode", "foreign_keys", "synchronous", "user_version", "busy_timeout"))
+        return tuple(
+            conn.execute(f"PRAGMA {p}").fetchone()[0]
+            for p in ("journal_mode", "foreign_keys", "synchronous", "user_version", "busy_timeout")
+        )
 
     journal, fks, sync, version, busy = await world.db.read(pragmas)
     assert (journal, fks, sync, busy) == ("wal", 1, 1, 5000)

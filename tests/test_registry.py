@@ -21,22 +21,30 @@ def assert_private_and_silent(result) -> None:
 
 async def test_profile_set_creates_profile_in_one_round_trip(world: World) -> None:
     before = world.db.round_trips
-    r = await world.discord.slash("profile set", world.alice, business="Alice's Books", area="Riverside",
-                                  website="https://alicebooks.example", about="Bookkeeping for makers")
+    r = await world.discord.slash(
+        "profile set",
+        world.alice,
+        business="Alice's Books",
+        area="Riverside",
+        website="https://alicebooks.example",
+        about="Bookkeeping for makers",
+    )
     assert world.db.round_trips - before == 1
     assert_private_and_silent(r)
     assert "Alice's Books" in r.content or "Alice\\'s Books" in r.content
-    assert rows(world, "SELECT business, area, website, about, pings FROM members WHERE user_id = ?", world.alice.id) == [
-        ("Alice's Books", "Riverside", "https://alicebooks.example", "Bookkeeping for makers", 1)
-    ]
+    assert rows(
+        world, "SELECT business, area, website, about, pings FROM members WHERE user_id = ?", world.alice.id
+    ) == [("Alice's Books", "Riverside", "https://alicebooks.example", "Bookkeeping for makers", 1)]
 
 
 async def test_profile_update_keeps_omitted_fields_and_dash_clears(world: World) -> None:
-    await world.discord.slash("profile set", world.alice, business="Alice's Books", area="Riverside", about="Hi")
+    await world.discord.slash(
+        "profile set", world.alice, business="Alice's Books", area="Riverside", about="Hi"
+    )
     await world.discord.slash("profile set", world.alice, business="Alice & Co", area="-", pings=False)
-    assert rows(world, "SELECT business, area, about, pings FROM members WHERE user_id = ?", world.alice.id) == [
-        ("Alice & Co", None, "Hi", 0)
-    ]
+    assert rows(
+        world, "SELECT business, area, about, pings FROM members WHERE user_id = ?", world.alice.id
+    ) == [("Alice & Co", None, "Hi", 0)]
 
 
 @pytest.mark.parametrize(
@@ -136,18 +144,24 @@ async def test_skill_autocomplete_prefix_first_then_fuzzy(world: World) -> None:
     choices = await world.discord.autocomplete("offer add", world.alice, "skill", skill="pho")
     names = [c["name"] for c in choices]
     assert names[0] == "photography"
-    fuzzy = [c["name"] for c in await world.discord.autocomplete("find", world.alice, "skill", skill="bokkeeping")]
+    fuzzy = [
+        c["name"] for c in await world.discord.autocomplete("find", world.alice, "skill", skill="bokkeeping")
+    ]
     assert "bookkeeping" in fuzzy
     everything = await world.discord.autocomplete("offer add", world.alice, "skill", skill="")
     assert 0 < len(everything) <= 25
-    inner = [c["name"] for c in await world.discord.autocomplete("find", world.alice, "skill", skill="design")]
+    inner = [
+        c["name"] for c in await world.discord.autocomplete("find", world.alice, "skill", skill="design")
+    ]
     assert inner[:4] == ["graphic design", "interior design", "logo design", "web design"]
 
 
 async def test_remove_autocomplete_offers_only_my_skills(world: World) -> None:
     await world.discord.slash("offer add", world.alice, skill="bookkeeping")
     await world.discord.slash("offer add", world.bob, skill="baking")
-    mine = [c["value"] for c in await world.discord.autocomplete("offer remove", world.alice, "skill", skill="b")]
+    mine = [
+        c["value"] for c in await world.discord.autocomplete("offer remove", world.alice, "skill", skill="b")
+    ]
     assert mine == ["bookkeeping"]
 
 
@@ -159,7 +173,12 @@ async def test_guild_skills_join_the_autocomplete(world: World) -> None:
 
 async def test_find_lists_available_first_and_skips_hidden(world: World) -> None:
     dan = world.discord.add_user("dan", world.guild)
-    for user, name in ((world.alice, "Zed Design"), (world.bob, "Abc Design"), (world.carol, "Carol Creative"), (dan, "Dan")):
+    for user, name in (
+        (world.alice, "Zed Design"),
+        (world.bob, "Abc Design"),
+        (world.carol, "Carol Creative"),
+        (dan, "Dan"),
+    ):
         await world.discord.slash("profile set", user, business=name)
         await world.discord.slash("offer add", user, skill="graphic design")
     await world.discord.slash("available", world.alice, when="this week")
@@ -181,8 +200,11 @@ async def test_find_nobody_suggests_need(world: World) -> None:
 
 @pytest.mark.parametrize(
     ("when", "window"),
-    [("tomorrow", ("2026-11-26", "2026-11-26")), ("1-5 dec", ("2026-12-01", "2026-12-05")),
-     ("mon-fri", ("2026-11-25", "2026-11-27"))],
+    [
+        ("tomorrow", ("2026-11-26", "2026-11-26")),
+        ("1-5 dec", ("2026-12-01", "2026-12-05")),
+        ("mon-fri", ("2026-11-25", "2026-11-27")),
+    ],
 )
 async def test_available_stores_the_window(world: World, when, window) -> None:
     r = await world.discord.slash("available", world.alice, when=when, slots=3)
@@ -190,7 +212,9 @@ async def test_available_stores_the_window(world: World, when, window) -> None:
     assert rows(world, "SELECT start_date, end_date, slots FROM availability") == [(*window, 3)]
 
 
-@pytest.mark.parametrize("when", ["someday soon", "2026-01-01", "5 dec to 1 dec", "2026-12-01 to 2027-06-01", "@everyone"])
+@pytest.mark.parametrize(
+    "when", ["someday soon", "2026-01-01", "5 dec to 1 dec", "2026-12-01 to 2027-06-01", "@everyone"]
+)
 async def test_available_bad_dates_are_refused(world: World, when) -> None:
     r = await world.discord.slash("available", world.alice, when=when)
     assert_private_and_silent(r)
@@ -217,9 +241,16 @@ async def test_busy_in_the_past_is_refused(world: World) -> None:
 
 @pytest.mark.parametrize(
     ("command", "options"),
-    [("profile set", {"business": "Shop"}), ("profile view", {}), ("offer add", {"skill": "baking"}),
-     ("offer remove", {"skill": "baking"}), ("offer list", {}), ("find", {"skill": "baking"}),
-     ("available", {"when": "today"}), ("busy", {"until": "friday"})],
+    [
+        ("profile set", {"business": "Shop"}),
+        ("profile view", {}),
+        ("offer add", {"skill": "baking"}),
+        ("offer remove", {"skill": "baking"}),
+        ("offer list", {}),
+        ("find", {"skill": "baking"}),
+        ("available", {"when": "today"}),
+        ("busy", {"until": "friday"}),
+    ],
 )
 async def test_every_registry_command_uses_at_most_one_round_trip(world: World, command, options) -> None:
     before = world.db.round_trips

@@ -58,8 +58,15 @@ class Fault:
 class FakeResponse:
     def __init__(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
         self.status = status
-        self.reason = {200: "OK", 204: "No Content", 400: "Bad Request", 403: "Forbidden", 404: "Not Found",
-                       429: "Too Many Requests", 500: "Internal Server Error"}.get(status, "Error")
+        self.reason = {
+            200: "OK",
+            204: "No Content",
+            400: "Bad Request",
+            403: "Forbidden",
+            404: "Not Found",
+            429: "Too Many Requests",
+            500: "Internal Server Error",
+        }.get(status, "Error")
         self._text = "" if body is None else json.dumps(body)
         self.headers = CIMultiDict(headers or {})
         if body is not None:
@@ -114,11 +121,17 @@ class FakeSession:
 
     def request(self, method: str, url: str, **kwargs: Any) -> FakeResponse | _Raiser:
         parts = urlsplit(str(url))
-        path = parts.path[len(API_PREFIX):] if parts.path.startswith(API_PREFIX) else parts.path
+        path = parts.path[len(API_PREFIX) :] if parts.path.startswith(API_PREFIX) else parts.path
         params = {k: str(v) for k, v in (kwargs.get("params") or {}).items()}
         payload, files = decode_body(kwargs.get("data"))
-        call = RestCall(method=method, path=path, params=params, json=payload, files=files,
-                        headers=dict(kwargs.get("headers") or {}))
+        call = RestCall(
+            method=method,
+            path=path,
+            params=params,
+            json=payload,
+            files=files,
+            headers=dict(kwargs.get("headers") or {}),
+        )
         self.calls.append(call)
         for fault in self.faults:
             if fault.matches(method, path):
@@ -165,7 +178,7 @@ class FakeGatewaySocket:
     def push(self, message: dict[str, Any]) -> None:
         self._inbox.put_nowait(aiohttp.WSMessage(aiohttp.WSMsgType.BINARY, self.compress(message), None))
 
-    async def receive(self, timeout: float | None = None) -> aiohttp.WSMessage:
+    async def receive(self, timeout: float | None = None) -> aiohttp.WSMessage:  # noqa: ASYNC109 (aiohttp signature)
         return await asyncio.wait_for(self._inbox.get(), timeout)
 
     async def send_str(self, data: str, compress: int | None = None) -> None:

@@ -1,0 +1,31 @@
+"""`buddybot demo` plays the whole story through the real handlers and shows what Discord received."""
+
+from __future__ import annotations
+
+import io
+import json
+import sqlite3
+
+from buddybot.demo import run_demo
+
+
+async def test_demo_plays_the_full_scenario(tmp_path) -> None:
+    out = io.StringIO()
+    db_path = tmp_path / "demo.sqlite3"
+    transcript = await run_demo(str(db_path), out=out)
+    text = out.getvalue()
+    assert text == "\n".join(transcript.lines) + "\n"
+    assert "pings: @bob, @carol" in text  # the need pinged exactly the two fitting members
+    assert "Only the member who asked can pick a volunteer." in text
+    assert "Status: Filled: @alice picked @bob." in text
+    assert "pings: @alice, @bob" in text
+    assert "Status: 🤝 Agreed by everyone: terms locked" in text
+    assert "pings: @dev, @carol, @erin, @bob" in text
+    assert "PNG image" in text
+    assert "Traceback" not in text
+    with sqlite3.connect(db_path) as conn:
+        assert conn.execute("SELECT count(*) FROM referrals").fetchone()[0] == 1
+        assert conn.execute("SELECT state FROM agreements").fetchall() == [("completed",)]
+        assert conn.execute("SELECT count(*) FROM agreement_feedback").fetchone()[0] == 3
+        assert conn.execute("SELECT count(*) FROM shoutouts").fetchone()[0] == 1
+    assert json.dumps(transcript.lines)  # printable, no stray objects
