@@ -28,11 +28,16 @@ async def _run(settings: Settings) -> None:
 
     token = _token(settings)
     bot = BuddyBot(settings)
+    close_on_signals(bot)
+    async with bot:
+        await bot.start(token)
+
+
+def close_on_signals(bot: discord.Client) -> None:
+    """SIGTERM/SIGINT close the bot: the gateway closes, in-flight units finish, the database closes."""
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, lambda: asyncio.ensure_future(bot.close()))
-    async with bot:
-        await bot.start(token)
 
 
 async def _sync(settings: Settings, guild_id: int | None) -> None:
