@@ -11,6 +11,7 @@ from buddybot.models import Actor, GuildConfig, utc_iso
 from buddybot.storage import config as sql
 from buddybot.storage import moderation as moderation_sql
 from buddybot.storage.db import Database
+from buddybot.text import quote_back
 from buddybot.when import valid_timezone
 
 NOT_MODERATOR = "Only moderators (Manage Server or the moderator role) can do that."
@@ -42,7 +43,7 @@ def validate_changes(changes: dict[str, Any]) -> dict[str, Any]:
         name = str(clean["timezone"]).strip()
         if not valid_timezone(name):
             raise BuddyError(
-                f"“{name[:40]}” is not a time zone I know. Use an IANA name such as Europe/London or America/New_York."
+                f"“{quote_back(name)}” is not a time zone I know. Use an IANA name such as Europe/London or America/New_York."
             )
         clean["timezone"] = name
     return clean
@@ -56,8 +57,9 @@ async def show(db: Database, guild_id: int, actor: Actor) -> GuildConfig:
     return await db.read(_show, guild_id, actor)
 
 
-def _update(conn: sqlite3.Connection, guild_id: int, actor: Actor, changes: dict[str, Any],
-            now: str) -> GuildConfig:
+def _update(
+    conn: sqlite3.Connection, guild_id: int, actor: Actor, changes: dict[str, Any], now: str
+) -> GuildConfig:
     require_moderator(conn, guild_id, actor)
     config = sql.update_config(conn, guild_id, changes)
     summary = ", ".join(f"{key}={value}" for key, value in changes.items())
@@ -67,6 +69,8 @@ def _update(conn: sqlite3.Connection, guild_id: int, actor: Actor, changes: dict
 
 async def update(db: Database, guild_id: int, actor: Actor, *, now: datetime, **changes: Any) -> GuildConfig:
     """Validate, check the moderator and save in one unit; the change is written to the moderation log."""
+    if changes.get("moderator_role_id") == guild_id:  # the @everyone role has the guild's id
+        raise BuddyError("@everyone can't be the moderator role: every member would become a moderator.")
     return await db.write(_update, guild_id, actor, validate_changes(changes), utc_iso(now))
 
 

@@ -42,3 +42,11 @@ def clean_url(value: str | None) -> str | None:
     if not _URL.match(text):
         raise BuddyError("Website should be a full address starting with https://, e.g. https://example.com")
     return text
+
+
+def quote_back(text: str) -> str:
+    """User text safe to quote in a reply: printable, short, and unable to ping anyone."""
+    shown = "".join(ch for ch in text.strip() if ch.isprintable())
+    if len(shown) > 40:
+        shown = shown[:40] + "…"
+    return shown.replace("@", "@\u200b")

@@ -15,6 +15,7 @@ from dateutil.relativedelta import relativedelta
 from pydantic import BaseModel, ConfigDict, model_validator
 
 from buddybot.errors import BuddyError
+from buddybot.text import quote_back
 
 MAX_WINDOW_DAYS = 90
 MAX_INPUT_CHARS = 100
@@ -104,7 +105,7 @@ def valid_timezone(name: str) -> bool:
 def today_in(tz_name: str, now: datetime | None = None) -> date:
     """Today's date in the IANA zone (dateutil.tz.gettz); unknown zone -> BuddyError."""
     if not valid_timezone(tz_name):
-        raise BuddyError(f"“{_echo(tz_name)}” isn't a time zone I know. Use a name like Europe/London.")
+        raise BuddyError(f"“{quote_back(tz_name)}” isn't a time zone I know. Use a name like Europe/London.")
     now = now or datetime.now(UTC)
     if now.tzinfo is None:
         now = now.replace(tzinfo=UTC)  # naive instants are taken as UTC, never as server-local time
@@ -140,16 +141,8 @@ class _Day:
 _Term = _Fixed | _Weekday | _DayMonth | _Day
 
 
-def _echo(text: str) -> str:
-    """User text safe to quote back: printable, short, and unable to ping anyone."""
-    shown = "".join(ch for ch in text.strip() if ch.isprintable())
-    if len(shown) > 40:
-        shown = shown[:40] + "…"
-    return shown.replace("@", "@\u200b")
-
-
 def _unreadable(text: str, why: str = "") -> BuddyError:
-    return BuddyError(f"I couldn't read “{_echo(text)}” as a date{why}. Try: {EXAMPLES}.")
+    return BuddyError(f"I couldn't read “{quote_back(text)}” as a date{why}. Try: {EXAMPLES}.")
 
 
 def _normalise(text: str) -> str:

@@ -1,5 +1,5 @@
 -- Overflow referrals (/need): requests, who was pinged, who volunteered, and who was picked.
--- Fairness counters live on each offer row, so matching walks one index already in ranking order.
+-- Matching reads indexes already in ranking order (see the end of this file and storage/referrals.py).
 BEGIN;
 
 CREATE TABLE needs (
@@ -65,23 +65,92 @@ CREATE TABLE referrals (
 );
 CREATE INDEX referrals_by_guild_time ON referrals (guild_id, created_at);
 
--- Per-member ping counters copied onto every offer of the member (at most 15 rows), so the index
--- below lists a skill's offerers in fairness order: fewest pings in 30 days, least recently
--- pinged (never pinged sorts first: NULL is smallest), then user id.
+-- Matching reads only indexes already in ranking order, so its cost does not grow with the number of
+-- members offering a skill. What it ranks by is copied where those indexes can see it, by triggers (so
+-- every writer, whatever module, keeps the copies right):
+--   offers.pings_30d / last_pinged_at  the member's ping counters, on each of their offers (at most 15);
+--   offers.area_key                    the member's area, trimmed, inner spaces collapsed, ASCII case-folded;
+--   available_offers                   one row per (availability window x offer) of the member.
+-- Fairness order: fewest pings in 30 days, least recently pinged (never pinged sorts first: NULL is
+-- smallest), then user id.
 ALTER TABLE offers ADD COLUMN pings_30d INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE offers ADD COLUMN last_pinged_at TEXT;
-CREATE INDEX offers_by_rank ON offers (guild_id, skill, pings_30d, last_pinged_at, user_id);
+ALTER TABLE offers ADD COLUMN area_key TEXT;
+CREATE INDEX offers_by_rank ON offers (guild_id, skill, pings_30d, last_pinged_at, user_id, area_key);
+CREATE INDEX offers_by_area_rank ON offers (guild_id, skill, area_key, pings_30d, last_pinged_at, user_id)
+    WHERE area_key IS NOT NULL;
 
--- A new offer of an already-pinged member starts with that member's counters.
-CREATE TRIGGER offers_take_ping_stats AFTER INSERT ON offers
-WHEN EXISTS (SELECT 1 FROM need_pings p WHERE p.guild_id = NEW.guild_id AND p.user_id = NEW.user_id)
+CREATE TABLE available_offers (
+    guild_id       INTEGER NOT NULL,
+    user_id        INTEGER NOT NULL,
+    skill          TEXT    NOT NULL,
+    window_id      INTEGER NOT NULL,  -- availability.id
+    start_date     TEXT    NOT NULL,
+    end_date       TEXT    NOT NULL,
+    pings_30d      INTEGER NOT NULL DEFAULT 0,
+    last_pinged_at TEXT,
+    PRIMARY KEY (guild_id, user_id, skill, window_id)
+) WITHOUT ROWID;
+CREATE INDEX available_offers_by_rank
+    ON available_offers (guild_id, skill, pings_30d, last_pinged_at, user_id, end_date, start_date);
+CREATE INDEX available_offers_by_window ON available_offers (window_id);
+CREATE INDEX available_offers_by_start ON available_offers (guild_id, skill, start_date, end_date);
+CREATE INDEX available_offers_by_end ON available_offers (end_date);
+
+-- A new offer takes the member's counters, area and availability windows.
+CREATE TRIGGER offers_match_insert AFTER INSERT ON offers
 BEGIN
     UPDATE offers
-       SET pings_30d = (SELECT count(*) FROM need_pings p
+       SET area_key = (SELECT nullif(lower(trim(replace(replace(replace(m.area, '  ', ' '), '  ', ' '), '  ', ' '))), '') FROM members m
+                        WHERE m.guild_id = NEW.guild_id AND m.user_id = NEW.user_id),
+           pings_30d = (SELECT count(*) FROM need_pings p
                          WHERE p.guild_id = NEW.guild_id AND p.user_id = NEW.user_id AND p.counted = 1),
            last_pinged_at = (SELECT max(p.pinged_at) FROM need_pings p
                               WHERE p.guild_id = NEW.guild_id AND p.user_id = NEW.user_id)
      WHERE guild_id = NEW.guild_id AND user_id = NEW.user_id AND skill = NEW.skill;
+    INSERT INTO available_offers (guild_id, user_id, skill, window_id, start_date, end_date, pings_30d, last_pinged_at)
+    SELECT a.guild_id, a.user_id, o.skill, a.id, a.start_date, a.end_date, o.pings_30d, o.last_pinged_at
+      FROM availability a
+      JOIN offers o ON o.guild_id = a.guild_id AND o.user_id = a.user_id AND o.skill = NEW.skill
+     WHERE a.guild_id = NEW.guild_id AND a.user_id = NEW.user_id;
 END;
+
+CREATE TRIGGER offers_match_delete AFTER DELETE ON offers
+BEGIN
+    DELETE FROM available_offers WHERE guild_id = OLD.guild_id AND user_id = OLD.user_id AND skill = OLD.skill;
+END;
+
+CREATE TRIGGER members_match_area AFTER UPDATE OF area ON members
+WHEN NEW.area IS NOT OLD.area
+BEGIN
+    UPDATE offers SET area_key = nullif(lower(trim(replace(replace(replace(NEW.area, '  ', ' '), '  ', ' '), '  ', ' '))), '')
+     WHERE guild_id = NEW.guild_id AND user_id = NEW.user_id;
+END;
+
+CREATE TRIGGER availability_match_insert AFTER INSERT ON availability
+BEGIN
+    INSERT INTO available_offers (guild_id, user_id, skill, window_id, start_date, end_date, pings_30d, last_pinged_at)
+    SELECT o.guild_id, o.user_id, o.skill, NEW.id, NEW.start_date, NEW.end_date, o.pings_30d, o.last_pinged_at
+      FROM offers o
+     WHERE o.guild_id = NEW.guild_id AND o.user_id = NEW.user_id;
+END;
+
+CREATE TRIGGER availability_match_update AFTER UPDATE OF start_date, end_date ON availability
+BEGIN
+    UPDATE available_offers SET start_date = NEW.start_date, end_date = NEW.end_date WHERE window_id = NEW.id;
+END;
+
+CREATE TRIGGER availability_match_delete AFTER DELETE ON availability
+BEGIN
+    DELETE FROM available_offers WHERE window_id = OLD.id;
+END;
+
+-- Rows that existed before this migration.
+UPDATE offers
+   SET area_key = (SELECT nullif(lower(trim(replace(replace(replace(m.area, '  ', ' '), '  ', ' '), '  ', ' '))), '') FROM members m
+                    WHERE m.guild_id = offers.guild_id AND m.user_id = offers.user_id);
+INSERT INTO available_offers (guild_id, user_id, skill, window_id, start_date, end_date)
+SELECT a.guild_id, a.user_id, o.skill, a.id, a.start_date, a.end_date
+  FROM availability a JOIN offers o ON o.guild_id = a.guild_id AND o.user_id = a.user_id;
 
 COMMIT;
