@@ -8,9 +8,10 @@ from datetime import datetime
 from buddybot.errors import BuddyError
 from buddybot.guildconfig import require_moderator
 from buddybot.models import Actor, utc_iso
+from buddybot.referrals import Need, NeedState
 from buddybot.storage import moderation as sql
+from buddybot.storage import referrals as referrals_sql
 from buddybot.storage.db import Database
-from buddybot.storage.moderation import RemovedNeed
 from buddybot.text import clean_text
 
 MAX_REASON = 300
@@ -64,20 +65,21 @@ async def unhide_member(
 
 def _remove_need(
     conn: sqlite3.Connection, guild_id: int, actor: Actor, need_id: int, reason: str, now: str
-) -> RemovedNeed:
+) -> NeedState:
     require_moderator(conn, guild_id, actor)
-    removed = sql.remove_need(conn, guild_id, need_id, actor.user_id, now)
-    if removed is None:
+    if not sql.remove_need(conn, guild_id, need_id, actor.user_id, now):
         if sql.need_state(conn, guild_id, need_id) is None:
             raise BuddyError(f"There is no request #{need_id} in this server.")
         raise BuddyError(f"Request #{need_id} was already removed.")
     sql.audit(conn, guild_id, actor.user_id, "remove_need", "need", need_id, reason, now)
-    return removed
+    need = Need.from_row(referrals_sql.get_need(conn, need_id))
+    # The post stops showing what was asked (the text stays in the database for the moderators).
+    return NeedState(need=need.model_copy(update={"details": None}))
 
 
 async def remove_need(
     db: Database, guild_id: int, actor: Actor, need_id: int, reason: str, *, now: datetime
-) -> RemovedNeed:
-    """Take a request down (state 'removed'); the caller edits its post. The reason goes to the log."""
+) -> NeedState:
+    """Take a request down (state 'removed', audited); returns what its post should now show."""
     text = _reason(reason, required=True)
     return await db.write(_remove_need, guild_id, actor, need_id, text, utc_iso(now))

@@ -51,19 +51,27 @@ class Config(commands.GroupCog, group_name="config", group_description="Moderato
         daily_need_limit="How many /need requests the server accepts per member per day (default 10)",
         timezone="IANA time zone for dates, e.g. Europe/London",
     )
-    async def set_(self, interaction: discord.Interaction,
-                   referrals_channel: discord.TextChannel | None = None,
-                   shoutouts_channel: discord.TextChannel | None = None,
-                   moderator_role: discord.Role | None = None,
-                   max_pings: app_commands.Range[int, 1, 10] | None = None,
-                   daily_need_limit: app_commands.Range[int, 1, 1000] | None = None,
-                   timezone: app_commands.Range[str, 1, 64] | None = None) -> None:
+    async def set_(
+        self,
+        interaction: discord.Interaction,
+        referrals_channel: discord.TextChannel | None = None,
+        shoutouts_channel: discord.TextChannel | None = None,
+        moderator_role: discord.Role | None = None,
+        max_pings: app_commands.Range[int, 1, 10] | None = None,
+        daily_need_limit: app_commands.Range[int, 1, 1000] | None = None,
+        timezone: app_commands.Range[str, 1, 64] | None = None,
+    ) -> None:
         config = await guildconfig.update(
-            self.bot.db, guild_id_of(interaction), actor(interaction),
+            self.bot.db,
+            guild_id_of(interaction),
+            actor(interaction),
             referrals_channel_id=referrals_channel.id if referrals_channel else None,
             shoutouts_channel_id=shoutouts_channel.id if shoutouts_channel else None,
             moderator_role_id=moderator_role.id if moderator_role else None,
-            max_pings=max_pings, daily_need_limit=daily_need_limit, timezone=timezone, now=self.bot.now(),
+            max_pings=max_pings,
+            daily_need_limit=daily_need_limit,
+            timezone=timezone,
+            now=self.bot.now(),
         )
         await reply(interaction, "Settings saved.", embed=render_config(config))
 

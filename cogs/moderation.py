@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import TYPE_CHECKING
 
 import discord
@@ -10,14 +9,10 @@ from discord import app_commands
 from discord.ext import commands
 
 from buddybot import moderation
-from buddybot.storage.moderation import RemovedNeed
-from cogs.common import NO_PINGS, actor, guild_id_of, reply
+from cogs.common import actor, guild_id_of, reply
 
 if TYPE_CHECKING:
     from buddybot.bot import BuddyBot
-
-log = logging.getLogger(__name__)
-REMOVED_POST = "🚫 Request #{id} was removed by a moderator."
 
 
 @app_commands.guild_only()
@@ -36,28 +31,15 @@ class Moderation(commands.GroupCog, group_name="mod", group_description="Moderat
         need_id: app_commands.Range[int, 1],
         reason: app_commands.Range[str, 1, moderation.MAX_REASON],
     ) -> None:
-        removed = await moderation.remove_need(
+        state = await moderation.remove_need(
             self.bot.db, guild_id_of(interaction), actor(interaction), need_id, reason, now=self.bot.now()
         )
-        edited = await self._take_down_post(removed)
-        note = "" if edited else " I couldn't edit its post (it may have been deleted)."
-        await reply(interaction, f"Request #{removed.need_id} is removed.{note}")
-
-    async def _take_down_post(self, removed: RemovedNeed) -> bool:
-        if removed.channel_id is None or removed.message_id is None:
-            return False
-        channel = self.bot.get_partial_messageable(removed.channel_id)
-        try:
-            await channel.get_partial_message(removed.message_id).edit(
-                content=REMOVED_POST.format(id=removed.need_id),
-                embed=None,
-                view=None,
-                allowed_mentions=NO_PINGS,
-            )
-        except discord.HTTPException:
-            log.warning("could not edit the post of removed need %s", removed.need_id, exc_info=True)
-            return False
-        return True
+        await reply(interaction, f"Request #{need_id} is removed; its post now says so.")
+        # The referral cog's editor orders a post's edits by version, so a click handled just before the
+        # removal cannot put the buttons back afterwards. (Looked up by name: extensions are separate modules.)
+        editor = getattr(self.bot.get_cog("Referrals"), "editor", None)
+        if editor is not None:
+            await editor.show(state)
 
     @app_commands.command(
         name="hide-member", description="Hide a member from the directory and referral matching"

@@ -52,13 +52,18 @@ class Shoutouts(commands.Cog):
             current_channel_id=interaction.channel_id or 0,
             now=self.bot.now(),
         )
-        # Acknowledge first: the channel post may wait on Discord's rate limits longer than 3 s.
-        await interaction.response.defer(ephemeral=True, thinking=True)
+        # Acknowledge first: the channel post may wait on Discord's rate limits longer than 3 s. Until the
+        # post exists, any failure forgets the shoutout so the giver can try again today.
+        try:
+            await interaction.response.defer(ephemeral=True, thinking=True)
+        except Exception:
+            await shoutouts.not_posted(self.bot.db, shoutout)
+            raise
         content, embed = render_shoutout(shoutout)
         channel = self.bot.get_partial_messageable(shoutout.channel_id, guild_id=interaction.guild_id)
         try:
             sent = await channel.send(content, embed=embed, allowed_mentions=only_pings(shoutout.receiver_id))
-        except discord.HTTPException as exc:
+        except (TimeoutError, discord.HTTPException) as exc:
             await shoutouts.not_posted(self.bot.db, shoutout)
             raise BuddyError(
                 f"I couldn't post in <#{shoutout.channel_id}>; "

@@ -78,10 +78,13 @@ def render_stats(s: stats.Stats) -> discord.Embed:
     )
     embed.add_field(name="Top skills in demand", value=_ranked(s.top_demand))
     embed.add_field(name="Top unmet skills (recruit!)", value=_ranked(s.top_unmet))
-    embed.add_field(name="\u200b", value="\u200b")
+    embed.add_field(name="Shoutouts", value=str(s.shoutouts))
     embed.add_field(name=f"Referrals given ({s.referrals} in all)", value=_ranked(s.top_givers, members=True))
     embed.add_field(name="Referrals received", value=_ranked(s.top_receivers, members=True))
-    embed.add_field(name="\u200b", value="\u200b")
+    embed.add_field(
+        name="Repeat pairs",
+        value=f"{s.repeat_referral_pairs} by referral\n{s.repeat_agreement_pairs} by agreement",
+    )
     embed.add_field(
         name="Agreements",
         value=(
@@ -91,16 +94,11 @@ def render_stats(s: stats.Stats) -> discord.Embed:
     )
     embed.add_field(
         name="Would work together again",
-        value=(f"{_share(s.again_share)} ({s.again_yes} of {s.again_answers} answers)"),
+        value=f"{_share(s.again_share)} ({s.again_yes} of {s.again_answers} answers)",
     )
-    embed.add_field(
-        name="Repeat pairs",
-        value=(f"{s.repeat_referral_pairs} by referral · {s.repeat_agreement_pairs} by agreement"),
-    )
-    embed.add_field(name="Shoutouts", value=str(s.shoutouts))
     embed.set_image(url=f"attachment://{CHART_NAME}")
-    embed.set_footer(text="Repeat pairs: members who worked together a second time in the period.")
-    return embed  # fmt: skip
+    embed.set_footer(text="Repeat pairs: members who worked together for a second time in the period.")
+    return embed
 
 
 class Stats(commands.Cog):

@@ -116,13 +116,16 @@ END;
 -- is "of the requests posted in the period, how many were filled". A need contributes:
 --   posted + demand[skill] unless removed by a moderator; filled + time-to-pick when filled;
 --   expired + unmet[skill] when it expired unfilled. A change takes the old contribution off and adds the new.
-CREATE VIEW stat_need_bump (guild_id, created_at, ended_at, state, skill, delta) AS
-    SELECT 0, '', '', '', '', 0 WHERE 0;
+-- `outcome_only` = 1 leaves posted/demand alone: a state change between open, filled, closed and expired
+-- (the common case) only moves the outcome counters.
+CREATE VIEW stat_need_bump (guild_id, created_at, ended_at, state, skill, delta, outcome_only) AS
+    SELECT 0, '', '', '', '', 0, 0 WHERE 0;
 CREATE TRIGGER stat_need_bump_apply INSTEAD OF INSERT ON stat_need_bump
 BEGIN
-    INSERT INTO stat_bump SELECT NEW.guild_id, NEW.created_at, 'needs_posted', '', NEW.delta WHERE NEW.state <> 'removed';
+    INSERT INTO stat_bump SELECT NEW.guild_id, NEW.created_at, 'needs_posted', '', NEW.delta
+     WHERE NEW.state <> 'removed' AND NOT NEW.outcome_only;
     INSERT INTO stat_bump SELECT NEW.guild_id, NEW.created_at, 'skill_demand', NEW.skill, NEW.delta
-     WHERE NEW.state <> 'removed';
+     WHERE NEW.state <> 'removed' AND NOT NEW.outcome_only;
     INSERT INTO stat_bump SELECT NEW.guild_id, NEW.created_at, 'needs_filled', '', NEW.delta WHERE NEW.state = 'filled';
     INSERT INTO stat_bump_duration
     SELECT NEW.guild_id, NEW.created_at, 'ttp', (julianday(NEW.ended_at) - julianday(NEW.created_at)) * 86400, NEW.delta
@@ -133,18 +136,26 @@ BEGIN
 END;
 CREATE TRIGGER stat_need_insert AFTER INSERT ON needs
 BEGIN
-    INSERT INTO stat_need_bump VALUES (NEW.guild_id, NEW.created_at, NEW.ended_at, NEW.state, NEW.skill, 1);
+    INSERT INTO stat_need_bump VALUES (NEW.guild_id, NEW.created_at, NEW.ended_at, NEW.state, NEW.skill, 1, 0);
 END;
 CREATE TRIGGER stat_need_update AFTER UPDATE OF state, ended_at, skill, created_at ON needs
 WHEN OLD.state IS NOT NEW.state OR OLD.ended_at IS NOT NEW.ended_at OR OLD.skill IS NOT NEW.skill
   OR OLD.created_at IS NOT NEW.created_at
 BEGIN
-    INSERT INTO stat_need_bump VALUES (OLD.guild_id, OLD.created_at, OLD.ended_at, OLD.state, OLD.skill, -1);
-    INSERT INTO stat_need_bump VALUES (NEW.guild_id, NEW.created_at, NEW.ended_at, NEW.state, NEW.skill, 1);
+    INSERT INTO stat_need_bump
+    SELECT OLD.guild_id, OLD.created_at, OLD.ended_at, OLD.state, OLD.skill, -1, same
+      FROM (SELECT OLD.skill IS NEW.skill AND OLD.created_at IS NEW.created_at
+                   AND (OLD.state = 'removed') = (NEW.state = 'removed') AS same)
+     WHERE NOT same OR OLD.state IN ('filled', 'expired');
+    INSERT INTO stat_need_bump
+    SELECT NEW.guild_id, NEW.created_at, NEW.ended_at, NEW.state, NEW.skill, 1, same
+      FROM (SELECT OLD.skill IS NEW.skill AND OLD.created_at IS NEW.created_at
+                   AND (OLD.state = 'removed') = (NEW.state = 'removed') AS same)
+     WHERE NOT same OR NEW.state IN ('filled', 'expired');
 END;
 CREATE TRIGGER stat_need_delete AFTER DELETE ON needs
 BEGIN
-    INSERT INTO stat_need_bump VALUES (OLD.guild_id, OLD.created_at, OLD.ended_at, OLD.state, OLD.skill, -1);
+    INSERT INTO stat_need_bump VALUES (OLD.guild_id, OLD.created_at, OLD.ended_at, OLD.state, OLD.skill, -1, 0);
 END;
 
 -- Time to first volunteer: recorded once per need (a volunteer who withdraws does not reset it).
@@ -328,7 +339,7 @@ INSERT INTO stat_totals (guild_id, metric, value)
 SELECT guild_id, 'offering', count(DISTINCT user_id) FROM offers GROUP BY guild_id;
 INSERT INTO stat_totals (guild_id, metric, value)
 SELECT guild_id, 'skills', count(DISTINCT skill) FROM offers GROUP BY guild_id;
-INSERT INTO stat_need_bump SELECT guild_id, created_at, ended_at, state, skill, 1 FROM needs;
+INSERT INTO stat_need_bump SELECT guild_id, created_at, ended_at, state, skill, 1, 0 FROM needs;
 INSERT INTO stat_first_volunteer (need_id, guild_id, posted_at, seconds)
 SELECT n.id, n.guild_id, n.created_at,
        max(0, CAST(round((julianday(min(v.created_at)) - julianday(n.created_at)) * 86400) AS INTEGER))

@@ -113,6 +113,15 @@ async def test_bad_values_are_refused_and_nothing_is_saved(world: World, options
     assert config_rows(world) == [] and rows(world, "SELECT count(*) FROM mod_audit") == [(0,)]
 
 
+async def test_everyone_cannot_become_the_moderator_role(world: World) -> None:
+    r = await world.discord.slash("config set", world.mod, moderator_role=world.guild.id)  # @everyone's id
+    assert r.ephemeral and "@everyone can't be the moderator role" in r.content
+    assert r.allowed_mentions == {"parse": []}
+    assert config_rows(world) == []
+    alice = await world.discord.slash("config show", world.alice)
+    assert "Only moderators" in alice.content
+
+
 async def test_refused_time_zone_text_cannot_ping(world: World) -> None:
     r = await world.discord.slash("config set", world.mod, timezone="@everyone")
     assert "not a time zone" in r.content and r.allowed_mentions == {"parse": []}

@@ -168,3 +168,10 @@ async def test_shoutouts_stay_in_their_guild(world: World) -> None:
     )
     card = await world.discord.slash("profile view", world.alice, member=world.bob)
     assert "Shoutouts: 0" in card.text()
+
+
+async def test_if_the_acknowledgement_fails_nothing_is_kept_or_posted(world: World) -> None:
+    world.discord.fail("POST", "/callback", 403)  # 5xx would be retried with backoff: slow, same path
+    r = await world.discord.slash("shoutout", world.alice, member=world.bob, message="Thanks!")
+    assert r.posts == []
+    assert shoutout_count(world) == 0

@@ -310,7 +310,7 @@ async def test_stats_command_shows_the_figures_and_a_real_png_in_one_round_trip(
     assert "1. web design — 3\n2. plumbing — 2\n3. seo — 2" in text
     assert f"1. <@{ALICE}> — 2" in text and f"1. <@{BOB}> — 4" in text
     assert "3 proposed · 3 agreed" in text and "2 completed · 1 cancelled" in text
-    assert "75% (3 of 4 answers)" in text and "1 by referral · 1 by agreement" in text
+    assert "75% (3 of 4 answers)" in text and "1 by referral\n1 by agreement" in text
     assert "Shoutouts: 2" in text
     (callback,) = r.callbacks
     ((name, png),) = callback.files
@@ -384,8 +384,11 @@ def test_backfill_on_upgrade_equals_the_trigger_roll_ups(tmp_path) -> None:
     assert len({r[1] for r in expected}) == 19  # every metric but shoutouts has rows
     assert old.execute(query).fetchall() == expected
     totals = "SELECT * FROM stat_totals ORDER BY 1, 2"
-    assert [tuple(r) for r in old.execute(totals)] == [tuple(r) for r in live.execute(totals)] == [
-        (7, "offering", 3), (7, "skills", 3)]
+    assert (
+        [tuple(r) for r in old.execute(totals)]
+        == [tuple(r) for r in live.execute(totals)]
+        == [(7, "offering", 3), (7, "skills", 3)]
+    )
     pairs = "SELECT * FROM stat_pairs ORDER BY 1, 2, 3, 4"
     assert old.execute(pairs).fetchall() == live.execute(pairs).fetchall()
 
@@ -397,3 +400,47 @@ def seed_without_shoutouts(conn: sqlite3.Connection, guild_id: int) -> None:
         seed_scenario(conn, guild_id)
     finally:
         Seeder.shoutout = original  # type: ignore[method-assign]
+
+
+async def test_stats_end_to_end_through_need_clicks(world: World) -> None:
+    """Requests made, answered and picked through the real /need flow show up in /stats."""
+    d = world.discord
+    for user in (world.bob, world.carol):
+        await d.slash("profile set", user, business=f"{user.name} ltd")
+        await d.slash("offer add", user, skill="web design")
+    asked = await d.slash("need ask", world.alice, skill="web design", when="tomorrow")
+    post = next(d.messages[int(c.response["id"])] for c in asked.posts if "I can take it" in
+                d.messages[int(c.response["id"])].labels())  # fmt: skip
+    world.clock.advance(minutes=30)
+    await d.click(post, "I can take it", world.bob)
+    world.clock.advance(minutes=90)
+    picked = await d.select(d.messages[post.id], "Pick a volunteer", world.alice, [world.bob.id])
+    assert "You picked" in picked.text()
+    await d.slash("need ask", world.bob, skill="plumbing", when="tomorrow")  # nobody offers it
+    world.clock.advance(days=3)
+    await world.bot.get_cog("Referrals").expire_due()
+    r = await d.slash("stats", world.mod, period="week")
+    text = r.text()
+    assert "2 posted · 1 filled (50%)" in text and "1 expired unfilled" in text
+    assert "to first volunteer: 30 min" in text and "to pick: 2 h" in text
+    assert (
+        "1. plumbing — 1\n2. web design — 1" in text
+        and "Top unmet skills (recruit!): 1. plumbing — 1" in text
+    )
+    assert f"1. <@{world.alice.id}> — 1" in text and f"1. <@{world.bob.id}> — 1" in text
+    assert "2 with a profile (2 new)" in text and "2 offering · 1 distinct skills" in text
+
+
+async def test_keyed_counters_keep_only_the_latest_period(world: World) -> None:
+    """Top-five counters of past periods are dropped as new ones start; plain counts keep every period."""
+    with sqlite3.connect(world.db_path) as conn:
+        s = Seeder(conn, world.guild.id)
+        s.need(ALICE, "seo", ts("10-05"), picked=(BOB, ts("10-06")))
+        s.need(ALICE, "seo", ts("11-05"), picked=(BOB, ts("11-06")))
+        given = conn.execute("SELECT kind, start, value FROM stat_counts WHERE metric = 'ref_given' "
+                             "ORDER BY kind").fetchall()  # fmt: skip
+        monthly = conn.execute("SELECT start, value FROM stat_counts WHERE metric = 'referrals' AND kind = 'm' "
+                               "ORDER BY start").fetchall()  # fmt: skip
+    assert given == [("a", "", 2), ("m", "2026-11-01", 1), ("q", "2026-10-01", 2), ("w", "2026-11-02", 1),
+                     ("y", "2026-01-01", 2)]  # fmt: skip
+    assert monthly == [("2026-10-01", 1), ("2026-11-01", 1)]

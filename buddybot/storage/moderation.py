@@ -7,14 +7,6 @@ import sqlite3
 from buddybot.models import Record
 
 
-class RemovedNeed(Record):
-    need_id: int
-    requester_id: int
-    channel_id: int | None
-    message_id: int | None
-    thread_id: int | None
-
-
 class AuditEntry(Record):
     id: int
     actor_id: int
@@ -71,21 +63,14 @@ def unhide(conn: sqlite3.Connection, guild_id: int, user_id: int, now: str) -> b
     return row is not None
 
 
-def remove_need(
-    conn: sqlite3.Connection, guild_id: int, need_id: int, actor_id: int, now: str
-) -> RemovedNeed | None:
-    """Mark a need removed, once (any state but removed); None when there is nothing to remove."""
+def remove_need(conn: sqlite3.Connection, guild_id: int, need_id: int, actor_id: int, now: str) -> bool:
+    """Mark a need removed, once, whatever its state; False when there is no such need or it already was."""
     row = conn.execute(
         "UPDATE needs SET state = 'removed', ended_at = ?, ended_by = ?, version = version + 1 "
-        "WHERE id = ? AND guild_id = ? AND state <> 'removed' "
-        "RETURNING id, requester_id, channel_id, message_id, thread_id",
+        "WHERE id = ? AND guild_id = ? AND state <> 'removed' RETURNING id",
         (now, actor_id, need_id, guild_id),
     ).fetchone()
-    if row is None:
-        return None
-    return RemovedNeed(
-        need_id=row[0], requester_id=row[1], channel_id=row[2], message_id=row[3], thread_id=row[4]
-    )
+    return row is not None
 
 
 def need_state(conn: sqlite3.Connection, guild_id: int, need_id: int) -> str | None:

@@ -10,31 +10,38 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-# table -> (WHERE clause selecting the member's rows; :g guild, :u user, :k user as text)
+# table -> WHERE clause selecting the member's rows (:g guild, :u user, :k user id as text). Each one
+# is answered from an index (tests/test_privacy.py checks the plans), however big the guild is.
+_IN_GUILD = "EXISTS (SELECT 1 FROM agreements a WHERE a.id = agreement_id AND a.guild_id = :g)"
+_MY_AGREEMENTS = (
+    "agreement_id IN (SELECT m.agreement_id FROM agreement_members m JOIN agreements a ON a.id = m.agreement_id "
+    "WHERE m.user_id = :u AND a.guild_id = :g)"
+)
+_MY_NEEDS = "SELECT id FROM needs WHERE guild_id = :g AND requester_id = :u"
 EXPORTED: dict[str, str] = {
     "members": "guild_id = :g AND user_id = :u",
     "offers": "guild_id = :g AND user_id = :u",
     "availability": "guild_id = :g AND user_id = :u",
+    "available_offers": "guild_id = :g AND user_id = :u",
     "needs": "guild_id = :g AND requester_id = :u",
     "need_pings": "guild_id = :g AND user_id = :u",
     "need_volunteers": "guild_id = :g AND user_id = :u",
-    "referrals": "guild_id = :g AND (from_id = :u OR to_id = :u)",
-    "agreements": "guild_id = :g AND id IN (SELECT agreement_id FROM agreement_members WHERE user_id = :u)",
-    "agreement_versions": "agreement_id IN (SELECT m.agreement_id FROM agreement_members m "
-    "JOIN agreements a ON a.id = m.agreement_id WHERE m.user_id = :u AND a.guild_id = :g)",
-    "agreement_members": "agreement_id IN (SELECT m.agreement_id FROM agreement_members m "
-    "JOIN agreements a ON a.id = m.agreement_id WHERE m.user_id = :u AND a.guild_id = :g)",
-    "agreement_acceptances": "user_id = :u AND agreement_id IN (SELECT id FROM agreements WHERE guild_id = :g)",
-    "agreement_feedback": "user_id = :u AND agreement_id IN (SELECT id FROM agreements WHERE guild_id = :g)",
+    "referrals": f"guild_id = :g AND (to_id = :u OR need_id IN ({_MY_NEEDS}))",
+    "agreements": "id IN (SELECT m.agreement_id FROM agreement_members m WHERE m.user_id = :u) AND guild_id = :g",
+    "agreement_versions": _MY_AGREEMENTS,
+    "agreement_members": _MY_AGREEMENTS,
+    "agreement_acceptances": f"user_id = :u AND {_IN_GUILD}",
+    "agreement_feedback": f"user_id = :u AND {_IN_GUILD}",
     "shoutouts": "guild_id = :g AND (giver_id = :u OR receiver_id = :u)",
     "mod_audit": "guild_id = :g AND (actor_id = :u OR (target_type = 'member' AND target_id = :u) "
-    "OR (target_type = 'need' AND target_id IN (SELECT id FROM needs WHERE guild_id = :g AND requester_id = :u)))",
+    f"OR (target_type = 'need' AND target_id IN ({_MY_NEEDS})))",
     "stat_counts": "guild_id = :g AND metric IN ('ref_given', 'ref_received') AND key = :k",
-    "stat_pairs": "guild_id = :g AND (a = :u OR b = :u)",
-    "stat_first_volunteer": "guild_id = :g AND need_id IN (SELECT id FROM needs WHERE guild_id = :g "
-    "AND requester_id = :u)",
+    "stat_pairs": "guild_id = :g AND ((kind IN ('r', 'a') AND a = :u) OR b = :u)",
+    "stat_first_volunteer": f"need_id IN ({_MY_NEEDS})",
 }
-NOT_PERSONAL = frozenset({"meta", "guild_config", "skills", "skill_aliases", "erasures", "stat_periods"})
+NOT_PERSONAL = frozenset(
+    {"meta", "guild_config", "skills", "skill_aliases", "erasures", "stat_periods", "stat_totals"}
+)
 
 # Rows that link the member to someone else show the other only as an id: these columns of the
 # OTHER members' rows (or written by them) are left out of the export.
@@ -52,7 +59,7 @@ def export_rows(conn: sqlite3.Connection, guild_id: int, user_id: int) -> dict[s
         if table in _OTHERS_TEXT:
             owner, text = _OTHERS_TEXT[table]
             for row in rows:
-                if row[owner] != user_id:
+                if row[owner] not in (None, user_id):
                     row.pop(text, None)
         tables[table] = rows
     return tables
@@ -61,8 +68,35 @@ def export_rows(conn: sqlite3.Connection, guild_id: int, user_id: int) -> dict[s
 def table_names(conn: sqlite3.Connection) -> set[str]:
     return {
         r[0]
-        for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+        for r in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        )
     }
+
+
+_LEFT_BY_ERASURE = {
+    "members": "NOT (hidden = 1 AND profile_at IS NULL AND business IS NULL AND area IS NULL AND website IS NULL "
+    "AND about IS NULL)",  # the bare row that keeps a hidden member hidden
+}
+
+
+def holds_data(conn: sqlite3.Connection, guild_id: int, user_id: int) -> bool:
+    """True while anything an erasure removes still names the member (moderation records aside)."""
+    params = {"g": guild_id, "u": user_id, "k": str(user_id)}
+    for table, where in EXPORTED.items():
+        if table == "mod_audit":
+            continue
+        extra = f" AND {_LEFT_BY_ERASURE[table]}" if table in _LEFT_BY_ERASURE else ""
+        if conn.execute(f"SELECT EXISTS (SELECT 1 FROM {table} WHERE {where}{extra})", params).fetchone()[0]:
+            return True
+    return False
+
+
+def is_hidden(conn: sqlite3.Connection, guild_id: int, user_id: int) -> bool:
+    row = conn.execute(
+        "SELECT hidden FROM members WHERE guild_id = ? AND user_id = ?", (guild_id, user_id)
+    ).fetchone()
+    return bool(row and row[0])
 
 
 def new_tombstone(conn: sqlite3.Connection, guild_id: int, now: str) -> int:
@@ -91,25 +125,36 @@ def erase_profile(conn: sqlite3.Connection, guild_id: int, user_id: int, now: st
 def close_open_needs(conn: sqlite3.Connection, guild_id: int, user_id: int, now: str) -> list[sqlite3.Row]:
     """Close the member's open requests (nobody could pick for them any more); returns their posts."""
     return conn.execute(
-        "UPDATE needs SET state = 'closed', ended_at = ?, version = version + 1 "
+        "UPDATE needs SET state = 'closed', ended_at = ?, ended_by = requester_id, version = version + 1 "
         "WHERE guild_id = ? AND requester_id = ? AND state = 'open' RETURNING id, channel_id, message_id",
         (now, guild_id, user_id),
     ).fetchall()
 
 
 def anonymise_referrals(conn: sqlite3.Connection, guild_id: int, user_id: int, tombstone: int) -> None:
-    """Requests, pings, volunteers and referrals keep their counts; the member becomes `tombstone`."""
-    g, u, t = guild_id, user_id, tombstone
-    conn.execute("UPDATE needs SET details = NULL, area = NULL WHERE guild_id = ? AND requester_id = ?", (g, u))
-    conn.execute("UPDATE needs SET requester_id = ? WHERE guild_id = ? AND requester_id = ?", (t, g, u))
-    conn.execute("UPDATE needs SET ended_by = ? WHERE guild_id = ? AND ended_by = ?", (t, g, u))
-    conn.execute("UPDATE needs SET picked_id = ? WHERE guild_id = ? AND picked_id = ?", (t, g, u))
-    conn.execute("UPDATE need_pings SET user_id = ? WHERE guild_id = ? AND user_id = ?", (t, g, u))
+    """Requests, pings, volunteers and referrals keep their counts; the member becomes `tombstone`.
+
+    `ended_by` stays when someone else (a moderator) closed the request: that is their action, not the
+    member's. Call before the requests change hands (the referrals are found through them).
+    """
+    p = {"g": guild_id, "u": user_id, "t": tombstone}
+    conn.execute(f"UPDATE referrals SET from_id = :t WHERE need_id IN ({_MY_NEEDS}) AND from_id = :u", p)
     conn.execute(
-        "UPDATE need_volunteers SET user_id = ?, name = 'former member' WHERE guild_id = ? AND user_id = ?", (t, g, u)
+        "UPDATE needs SET picked_id = :t WHERE picked_id = :u AND id IN "
+        "(SELECT need_id FROM referrals WHERE guild_id = :g AND to_id = :u)",
+        p,
     )
-    conn.execute("UPDATE referrals SET from_id = ? WHERE guild_id = ? AND from_id = ?", (t, g, u))
-    conn.execute("UPDATE referrals SET to_id = ? WHERE guild_id = ? AND to_id = ?", (t, g, u))
+    conn.execute("UPDATE referrals SET to_id = :t WHERE guild_id = :g AND to_id = :u", p)
+    conn.execute(
+        "UPDATE needs SET requester_id = :t, details = NULL, area = NULL, "
+        "ended_by = CASE WHEN ended_by = :u THEN :t ELSE ended_by END WHERE guild_id = :g AND requester_id = :u",
+        p,
+    )
+    conn.execute("UPDATE need_pings SET user_id = :t WHERE guild_id = :g AND user_id = :u", p)
+    conn.execute(
+        "UPDATE need_volunteers SET user_id = :t, name = 'former member' WHERE guild_id = :g AND user_id = :u",
+        p,
+    )
 
 
 ERASED_TITLE = "(erased)"
@@ -117,36 +162,39 @@ ERASED_TEXT = "(erased at the author's request)"
 CANCEL_REASON = "A member of this agreement erased their BuddyBot data."
 
 
-def anonymise_agreements(conn: sqlite3.Connection, guild_id: int, user_id: int, tombstone: int,
-                         now: str) -> None:
+def anonymise_agreements(
+    conn: sqlite3.Connection, guild_id: int, user_id: int, tombstone: int, now: str
+) -> None:
     """Agreements keep their counts; the member becomes `tombstone` and the texts they wrote are erased.
 
     Unfinished agreements they led, and proposals they were a party to, are cancelled: nobody could
     ever complete or accept them again.
     """
-    g, u, t = guild_id, user_id, tombstone
-    mine = "SELECT agreement_id FROM agreement_members WHERE user_id = :u"
+    p = {"g": guild_id, "u": user_id, "t": tombstone, "now": now, "why": CANCEL_REASON,
+         "title": ERASED_TITLE, "text": ERASED_TEXT}  # fmt: skip
+    mine = "id IN (SELECT agreement_id FROM agreement_members WHERE user_id = :u) AND guild_id = :g"
+    led = "id IN (SELECT agreement_id FROM agreement_members WHERE user_id = :u AND role = 'lead') AND guild_id = :g"
     conn.execute(
-        f"UPDATE agreements SET state = 'cancelled', closed_at = :now, closed_by = :t, reason = :why "
-        f"WHERE guild_id = :g AND id IN ({mine}) AND (state IN ('draft', 'proposed') "
-        f"OR (state = 'agreed' AND lead_id = :u))",
-        {"g": g, "u": u, "t": t, "now": now, "why": CANCEL_REASON},
+        f"UPDATE agreements SET state = 'cancelled', closed_at = :now, closed_by = :t, reason = :why WHERE {mine} "
+        "AND (state IN ('draft', 'proposed') OR (state = 'agreed' AND lead_id = :u))",
+        p,
     )
     conn.execute(
-        "UPDATE agreement_versions SET title = ?, scope = ?, terms = ?, fee = ? "
-        "WHERE agreement_id IN (SELECT id FROM agreements WHERE guild_id = ? AND lead_id = ?)",
-        (ERASED_TITLE, ERASED_TEXT, ERASED_TEXT, ERASED_TEXT, g, u),
+        "UPDATE agreement_versions SET title = :title, scope = :text, terms = :text, fee = :text "
+        f"WHERE agreement_id IN (SELECT id FROM agreements WHERE {led})",
+        p,
     )
-    conn.execute("UPDATE agreements SET lead_id = ? WHERE guild_id = ? AND lead_id = ?", (t, g, u))
+    conn.execute(f"UPDATE agreements SET lead_id = :t WHERE {led}", p)
     conn.execute(
-        "UPDATE agreements SET closed_by = ?, reason = CASE WHEN reason IS NULL THEN NULL ELSE ? END "
-        "WHERE guild_id = ? AND closed_by = ?",
-        (t, ERASED_TEXT, g, u),
+        f"UPDATE agreements SET closed_by = :t, reason = CASE WHEN reason IS NULL THEN NULL ELSE :text END "
+        f"WHERE {mine} AND closed_by = :u",
+        p,
     )
-    in_guild = "agreement_id IN (SELECT id FROM agreements WHERE guild_id = ?)"
-    conn.execute(f"UPDATE agreement_feedback SET note = NULL WHERE user_id = ? AND {in_guild}", (u, g))
+    conn.execute(f"UPDATE agreement_feedback SET note = NULL WHERE user_id = :u AND {_IN_GUILD}", p)
     # ON UPDATE CASCADE carries the new id into acceptances and feedback.
-    conn.execute(f"UPDATE agreement_members SET user_id = ?, name = NULL WHERE user_id = ? AND {in_guild}", (t, u, g))
+    conn.execute(
+        f"UPDATE agreement_members SET user_id = :t, name = NULL WHERE user_id = :u AND {_IN_GUILD}", p
+    )
 
 
 def anonymise_shoutouts(conn: sqlite3.Connection, guild_id: int, user_id: int, tombstone: int) -> None:
@@ -166,4 +214,7 @@ def anonymise_stats(conn: sqlite3.Connection, guild_id: int, user_id: int, tombs
         "UPDATE stat_counts SET key = ? WHERE guild_id = ? AND metric IN ('ref_given', 'ref_received') AND key = ?",
         (str(tombstone), guild_id, str(user_id)),
     )
-    conn.execute("DELETE FROM stat_pairs WHERE guild_id = ? AND (a = ? OR b = ?)", (guild_id, user_id, user_id))
+    conn.execute(
+        "DELETE FROM stat_pairs WHERE guild_id = ? AND kind IN ('r', 'a') AND a = ?", (guild_id, user_id)
+    )
+    conn.execute("DELETE FROM stat_pairs WHERE guild_id = ? AND b = ?", (guild_id, user_id))

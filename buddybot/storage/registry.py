@@ -32,8 +32,9 @@ def ensure_member(conn: sqlite3.Connection, guild_id: int, user_id: int, now: st
     )
 
 
-def upsert_profile(conn: sqlite3.Connection, guild_id: int, user_id: int, fields: dict[str, object],
-                   now: str) -> Profile:
+def upsert_profile(
+    conn: sqlite3.Connection, guild_id: int, user_id: int, fields: dict[str, object], now: str
+) -> Profile:
     """Create or update; only the given fields change (an omitted option keeps its old value)."""
     cols = list(fields)
     vals = list(fields.values())
@@ -104,8 +105,9 @@ def skill_names(conn: sqlite3.Connection, guild_id: int) -> list[str]:
     return [r[0] for r in rows]
 
 
-def add_offer(conn: sqlite3.Connection, guild_id: int, user_id: int, skill: str, details: str | None,
-              now: str) -> tuple[bool, int]:
+def add_offer(
+    conn: sqlite3.Connection, guild_id: int, user_id: int, skill: str, details: str | None, now: str
+) -> tuple[bool, int]:
     """Insert or update one offer; returns (created, how many skills the member now offers)."""
     existed = conn.execute(
         "SELECT 1 FROM offers WHERE guild_id = ? AND user_id = ? AND skill = ?", (guild_id, user_id, skill)
@@ -129,8 +131,9 @@ def remove_offer(conn: sqlite3.Connection, guild_id: int, user_id: int, skill: s
     return cur.rowcount > 0
 
 
-def directory(conn: sqlite3.Connection, guild_id: int, skill: str, start: date, end: date,
-              limit: int) -> tuple[list[DirectoryEntry], int]:
+def directory(
+    conn: sqlite3.Connection, guild_id: int, skill: str, start: date, end: date, limit: int
+) -> tuple[list[DirectoryEntry], int]:
     """Members offering a skill: explicitly available in the window first, then by business name."""
     rows = conn.execute(
         """
@@ -147,8 +150,13 @@ def directory(conn: sqlite3.Connection, guild_id: int, skill: str, start: date, 
                   m.business IS NULL, m.business COLLATE NOCASE, o.user_id
          LIMIT :limit
         """,
-        {"guild": guild_id, "skill": skill, "start": start.isoformat(), "end": end.isoformat(),
-         "limit": limit},
+        {
+            "guild": guild_id,
+            "skill": skill,
+            "start": start.isoformat(),
+            "end": end.isoformat(),
+            "limit": limit,
+        },
     ).fetchall()
     total = rows[0]["total"] if rows else 0
     entries = [
@@ -165,8 +173,16 @@ def directory(conn: sqlite3.Connection, guild_id: int, skill: str, start: date, 
     return entries, total
 
 
-def add_window(conn: sqlite3.Connection, guild_id: int, user_id: int, start: date, end: date,
-               slots: int | None, today: date, now: str) -> None:
+def add_window(
+    conn: sqlite3.Connection,
+    guild_id: int,
+    user_id: int,
+    start: date,
+    end: date,
+    slots: int | None,
+    today: date,
+    now: str,
+) -> None:
     """A new window replaces the windows it overlaps, clears an overlapping /busy, and drops past ones."""
     conn.execute(
         "DELETE FROM availability WHERE guild_id = ? AND user_id = ? "
@@ -185,8 +201,9 @@ def add_window(conn: sqlite3.Connection, guild_id: int, user_id: int, start: dat
     )
 
 
-def set_busy(conn: sqlite3.Connection, guild_id: int, user_id: int, until: date, today: date,
-             now: str) -> None:
+def set_busy(
+    conn: sqlite3.Connection, guild_id: int, user_id: int, until: date, today: date, now: str
+) -> None:
     """Fully booked until `until`: capacity windows inside that span no longer count."""
     conn.execute(
         "UPDATE members SET busy_until = ?, updated_at = ? WHERE guild_id = ? AND user_id = ?",
