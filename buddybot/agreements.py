@@ -266,8 +266,10 @@ def _create_draft(
 ) -> Details:
     today = today_in(config_sql.get_config(conn, guild_id).timezone, now)
     terms = clean_terms(raw, today)
-    agreement_id = sql.insert_draft(
-        conn, guild_id, channel_id, lead.user_id, lead.name, terms, terms_hash(terms), utc_iso(now)
+    digest = terms_hash(terms)
+    # A double-submitted form (or the same terms typed again) reuses the lead's identical draft.
+    agreement_id = sql.identical_draft(conn, guild_id, lead.user_id, digest) or sql.insert_draft(
+        conn, guild_id, channel_id, lead.user_id, lead.name, terms, digest, utc_iso(now)
     )
     return _details(conn, guild_id, agreement_id)
 

@@ -102,6 +102,15 @@ def get(conn: sqlite3.Connection, guild_id: int, agreement_id: int) -> Agreement
     return _agreement(row) if row else None
 
 
+def identical_draft(conn: sqlite3.Connection, guild_id: int, lead_id: int, terms_hash: str) -> int | None:
+    row = conn.execute(
+        "SELECT a.id FROM agreements a JOIN agreement_versions v ON v.agreement_id = a.id AND v.version = a.version "
+        "WHERE a.guild_id = ? AND a.lead_id = ? AND a.state = 'draft' AND v.terms_hash = ? LIMIT 1",
+        (guild_id, lead_id, terms_hash),
+    ).fetchone()
+    return row[0] if row else None
+
+
 def insert_draft(
     conn: sqlite3.Connection,
     guild_id: int,
