@@ -23,7 +23,15 @@ from discord import app_commands
 from bench.seed import CHANNELS, GUILD_ID, MEMBER_BASE, MODERATOR_ROLE, NOW
 from buddybot.bot import BuddyBot
 from buddybot.settings import Settings
-from buddybot.testing.harness import MANAGE_GUILD, MEMBER_PERMISSIONS, FakeDiscord, FakeGuild, FakeUser, Result, Sent
+from buddybot.testing.harness import (
+    MANAGE_GUILD,
+    MEMBER_PERMISSIONS,
+    FakeDiscord,
+    FakeGuild,
+    FakeUser,
+    Result,
+    Sent,
+)
 from buddybot.testing.world import FakeClock
 
 
@@ -44,12 +52,19 @@ def add_noop(tree: app_commands.CommandTree) -> None:
 class BenchWorld:
     """One bot process on one seeded guild; members are the seeded ones (member i = MEMBER_BASE + i)."""
 
-    def __init__(self, db_path: str | Path, *, bot_factory: Callable[[], discord.Client] | None = None) -> None:
+    def __init__(
+        self, db_path: str | Path, *, bot_factory: Callable[[], discord.Client] | None = None
+    ) -> None:
         self.db_path = Path(db_path)
         self.discord = FakeDiscord(spec=None)
         self.clock = FakeClock(NOW)
-        self.guild = FakeGuild(id=GUILD_ID, name="Bench Community", owner_id=0, channels=dict(CHANNELS),
-                               roles={"moderator": MODERATOR_ROLE})
+        self.guild = FakeGuild(
+            id=GUILD_ID,
+            name="Bench Community",
+            owner_id=0,
+            channels=dict(CHANNELS),
+            roles={"moderator": MODERATOR_ROLE},
+        )
         owner = self.discord.add_user("bench-owner")
         owner.permissions[GUILD_ID] = MEMBER_PERMISSIONS | MANAGE_GUILD
         self.guild.owner_id = owner.id

@@ -81,8 +81,9 @@ class Noop(Op):
             raise BenchError(f"noop answered {result.response}")
 
 
-async def run_rounds(world: BenchWorld, ops: Sequence[Op], *, rounds: int, per_round: int,
-                     log: Callable[[str], None] = print) -> tuple[Series, dict[str, Series]]:
+async def run_rounds(
+    world: BenchWorld, ops: Sequence[Op], *, rounds: int, per_round: int, log: Callable[[str], None] = print
+) -> tuple[Series, dict[str, Series]]:
     """Interleave every op with the floor for `rounds` rounds; returns (floor, {op: series})."""
     floor_op = Noop()
     floor_all = Series("floor")
@@ -90,7 +91,7 @@ async def run_rounds(world: BenchWorld, ops: Sequence[Op], *, rounds: int, per_r
     counters = dict.fromkeys(series, 0)
     floor_i = 0
     for r in range(rounds):
-        order = list(ops[r % len(ops):]) + list(ops[: r % len(ops)]) if ops else []
+        order = list(ops[r % len(ops) :]) + list(ops[: r % len(ops)]) if ops else []
         for op in order:
             floor_done, floor_ack = [], []
             for _ in range(per_round):
@@ -115,8 +116,9 @@ async def run_rounds(world: BenchWorld, ops: Sequence[Op], *, rounds: int, per_r
     return floor_all, series
 
 
-def sync_rounds(name: str, fn: Callable[[int], object], floor: Callable[[int], object], *, rounds: int,
-                per_round: int) -> Series:
+def sync_rounds(
+    name: str, fn: Callable[[int], object], floor: Callable[[int], object], *, rounds: int, per_round: int
+) -> Series:
     """The same interleaving for plain functions (storage queries): fn vs its floor, µs."""
     out = Series(name)
     i = j = 0

@@ -13,7 +13,7 @@ from typing import Any
 
 from bench.driver import BenchWorld
 from bench.measure import BenchError, Op
-from bench.seed import AREAS, MEMBER_BASE, STARTER, Scale, zipf_rank
+from bench.seed import AREAS, MEMBER_BASE, STARTER, Scale, is_hidden, zipf_rank
 from buddybot.testing.harness import Result, Sent
 
 WHEN = "next week"
@@ -26,11 +26,15 @@ class Slices:
         self.members = members
         self._next = members // 2  # the first half stays untouched (the matching population)
 
-    def take(self, n: int) -> range:
-        if self._next + n > self.members:
-            raise BenchError(f"the seeded community has too few members for this run ({self.members})")
-        out = range(self._next, self._next + n)
-        self._next += n
+    def take(self, n: int) -> list[int]:
+        """n members nobody else uses, none of them hidden by a moderator (they may not volunteer)."""
+        out: list[int] = []
+        while len(out) < n:
+            if self._next >= self.members:
+                raise BenchError(f"the seeded community has too few members for this run ({self.members})")
+            if not is_hidden(self._next):
+                out.append(self._next)
+            self._next += 1
         return out
 
 
@@ -62,17 +66,23 @@ class OfferAdd(Op):
             self.skills.append(skill)
 
     def payload(self, world: BenchWorld, i: int) -> dict[str, Any]:
-        return world.slash("offer add", world.member(self.who[i]), skill=self.skills[i],
-                           details="Bench offer: evenings and weekends")
+        return world.slash(
+            "offer add",
+            world.member(self.who[i]),
+            skill=self.skills[i],
+            details="Bench offer: evenings and weekends",
+        )
 
     def check(self, world: BenchWorld, result: Result) -> None:
         if not result.content.startswith(("Added", "Updated")):
             raise BenchError(f"/offer add: {result.content!r}")
 
 
-def _offered(world: BenchWorld, members: range) -> dict[int, set[str]]:
-    rows = world.query("SELECT user_id, skill FROM offers WHERE guild_id = ? AND user_id BETWEEN ? AND ?",
-                       (world.guild.id, MEMBER_BASE + members.start, MEMBER_BASE + members.stop - 1))
+def _offered(world: BenchWorld, members: list[int]) -> dict[int, set[str]]:
+    rows = world.query(
+        "SELECT user_id, skill FROM offers WHERE guild_id = ? AND user_id BETWEEN ? AND ?",
+        (world.guild.id, MEMBER_BASE + min(members), MEMBER_BASE + max(members)),
+    )
     out: dict[int, set[str]] = {}
     for user_id, skill in rows:
         out.setdefault(user_id - MEMBER_BASE, set()).add(skill)
@@ -115,9 +125,13 @@ class Stats(Op):
             raise BenchError(f"/stats: {result.response}")
 
 
-AGREEMENT_FIELDS = {"title": "Bench job", "scope": "Rebrand a bakery: logo, site, photos",
-                    "terms": "Payment: on delivery\nSplit: equal\nDeadlines: 2 weeks\nBrand use: yes\nCancellation: 7 days",
-                    "fee": "£2,100", "dates": "next week"}
+AGREEMENT_FIELDS = {
+    "title": "Bench job",
+    "scope": "Rebrand a bakery: logo, site, photos",
+    "terms": "Payment: on delivery\nSplit: equal\nDeadlines: 2 weeks\nBrand use: yes\nCancellation: 7 days",
+    "fee": "£2,100",
+    "dates": "next week",
+}
 
 
 class Accept(Op):
@@ -156,8 +170,9 @@ async def create_agreement(world: BenchWorld, lead: int, parties: list[int]) -> 
     draft = await d.submit(opened, world.member(lead), **AGREEMENT_FIELDS)
     if draft.response.get("type") != 4 or not draft.message.components:
         raise BenchError(f"agreement draft: {draft.response}")
-    posted = await d.select(draft.message, "Pick your buddies (1–21)", world.member(lead),
-                            [world.member(p) for p in parties])
+    posted = await d.select(
+        draft.message, "Pick your buddies (1–21)", world.member(lead), [world.member(p) for p in parties]
+    )
     if not posted.posts:
         raise BenchError(f"agreement not posted: {posted.response}")
     return d.messages[int(posted.posts[-1].response["id"])]

@@ -7,6 +7,7 @@ members, stop after `limit` rows. No temp B-tree, no scan of offers. Matching is
 
 from __future__ import annotations
 
+import asyncio
 import random
 import sqlite3
 from collections.abc import Callable
@@ -17,7 +18,17 @@ from typing import Any
 
 from bench.driver import median, percentile
 from bench.measure import Series, sync_rounds
-from bench.seed import AREAS, GUILD_ID, MEMBER_BASE, NEXT_WEEK, NOW, Scale, ranked_skills, worst_skill, zipf_rank
+from bench.seed import (
+    AREAS,
+    GUILD_ID,
+    MEMBER_BASE,
+    NEXT_WEEK,
+    NOW,
+    Scale,
+    ranked_skills,
+    worst_skill,
+    zipf_rank,
+)
 
 REFERENCE_SQL = """
 SELECT o.user_id FROM offers AS o INDEXED BY offers_by_rank
@@ -38,10 +49,18 @@ def connect(path: Path) -> sqlite3.Connection:
     return conn
 
 
-def match_args(skill: str, member: int, *, area: bool) -> dict[str, Any]:
-    return {"guild_id": GUILD_ID, "skill": skill, "start": WINDOW[0], "end": WINDOW[1],
-            "area": f"Area {member % AREAS}" if area else None, "requester_id": MEMBER_BASE + member,
-            "need_id": 0, "limit": LIMIT}
+def match_args(skill: str, member: int, *, area: bool | str) -> dict[str, Any]:
+    """Arguments for a need by seeded `member`: area True = the member's own, a string = that one."""
+    return {
+        "guild_id": GUILD_ID,
+        "skill": skill,
+        "start": WINDOW[0],
+        "end": WINDOW[1],
+        "area": area if isinstance(area, str) else f"Area {member % AREAS}" if area else None,
+        "requester_id": MEMBER_BASE + member,
+        "need_id": 0,
+        "limit": LIMIT,
+    }
 
 
 def vm_steps(conn: sqlite3.Connection, fn: Callable[[], object]) -> int:
@@ -76,8 +95,10 @@ def matching(path: Path, scale: Scale, *, rounds: int, per_round: int, worst_run
     names = ranked_skills(conn, scale.skills)
     rng = random.Random(21)
     total = rounds * per_round
-    draws = [(names[zipf_rank(rng.random(), scale.skills)], rng.randrange(scale.members), rng.random() < 0.5)
-             for _ in range(total)]
+    draws = [
+        (names[zipf_rank(rng.random(), scale.skills)], rng.randrange(scale.members), rng.random() < 0.5)
+        for _ in range(total)
+    ]
 
     def run_match(i: int) -> object:
         skill, member, area = draws[i]
@@ -96,28 +117,108 @@ def matching(path: Path, scale: Scale, *, rounds: int, per_round: int, worst_run
         t = perf_counter_ns()
         sql.match(conn, **args)
         worst.append((perf_counter_ns() - t) / 1000)
+    searched = search_worst(conn, names, sql.match)
+    hop = asyncio.run(through_database(path, draws[: rounds * 20], run_match))
     params = sql.match_params(**match_args(skill, 3, area=True))
     sql._functions(conn)
     steps_worst = vm_steps(conn, lambda: conn.execute(sql.MATCH_SQL, params).fetchall())
     typical_skill = names[min(len(names) - 1, 100)]
-    steps_typical = vm_steps(conn, lambda: conn.execute(
-        sql.MATCH_SQL, sql.match_params(**match_args(typical_skill, 3, area=True))).fetchall())
-    steps_reference = vm_steps(conn, lambda: conn.execute(
-        REFERENCE_SQL, {"guild": GUILD_ID, "skill": skill, "limit": LIMIT}).fetchall())
+    steps_typical = vm_steps(
+        conn,
+        lambda: conn.execute(
+            sql.MATCH_SQL, sql.match_params(**match_args(typical_skill, 3, area=True))
+        ).fetchall(),
+    )
+    steps_reference = vm_steps(
+        conn,
+        lambda: conn.execute(REFERENCE_SQL, {"guild": GUILD_ID, "skill": skill, "limit": LIMIT}).fetchall(),
+    )
     match_plan = plan(conn, sql.MATCH_SQL, params)
     reference_plan = plan(conn, REFERENCE_SQL, {"guild": GUILD_ID, "skill": skill, "limit": LIMIT})
     conn.close()
     out = series.summary()
     out.update(
-        reference_median_us=out.pop("floor_median_us"), reference_p99_us=out.pop("floor_p99_us"),
-        worst_skill=skill, worst_skill_offerers=offerers,
-        worst_median_us=round(median(worst), 1), worst_p99_us=round(percentile(worst, 99), 1),
+        reference_median_us=out.pop("floor_median_us"),
+        reference_p99_us=out.pop("floor_p99_us"),
+        worst_skill=skill,
+        worst_skill_offerers=offerers,
+        worst_median_us=round(median(worst), 1),
+        worst_p99_us=round(percentile(worst, 99), 1),
         worst_max_us=round(max(worst), 1),
-        vm_steps_worst=steps_worst, vm_steps_typical=steps_typical, vm_steps_reference=steps_reference,
-        plan_problems=plan_problems(match_plan), reference_plan_problems=plan_problems(reference_plan),
-        plan=match_plan, reference_plan=reference_plan,
+        worst_searched=searched,
+        through_database=hop,
+        vm_steps_worst=steps_worst,
+        vm_steps_typical=steps_typical,
+        vm_steps_reference=steps_reference,
+        plan_problems=plan_problems(match_plan),
+        reference_plan_problems=plan_problems(reference_plan),
+        plan=match_plan,
+        reference_plan=reference_plan,
     )
     return out
+
+
+async def through_database(
+    path: Path, draws: list[tuple[str, int, bool]], plain: Callable[[int], object]
+) -> dict[str, Any]:
+    """The same matching calls as one `Database.read` unit each (aiosqlite's thread hop) vs plain sqlite3."""
+    from buddybot.storage import referrals as sql
+    from buddybot.storage.db import Database
+
+    db = Database(path)
+    await db.open()
+    try:
+        via, direct, ratios = [], [], []
+        for start in range(0, len(draws), 20):
+            batch_via, batch_direct = [], []
+            for i in range(start, min(start + 20, len(draws))):
+                skill, member, area = draws[i]
+                args = match_args(skill, member, area=area)
+                t = perf_counter_ns()
+                plain(i)
+                batch_direct.append((perf_counter_ns() - t) / 1000)
+                t = perf_counter_ns()
+                await db.read(lambda conn, args=args: sql.match(conn, **args))
+                batch_via.append((perf_counter_ns() - t) / 1000)
+            via += batch_via
+            direct += batch_direct
+            ratios.append(median(batch_via) / median(batch_direct))
+    finally:
+        await db.close()
+    return {
+        "median_us": round(median(via), 1),
+        "p99_us": round(percentile(via, 99), 1),
+        "plain_median_us": round(median(direct), 1),
+        "plain_p99_us": round(percentile(direct, 99), 1),
+        "ratio": round(median(ratios), 2),
+        "samples": len(via),
+    }
+
+
+LATE_WINDOW = (date(2026, 12, 16), date(2026, 12, 22))  # after every seeded capacity window
+
+
+def search_worst(conn: sqlite3.Connection, names: list[str], match: Callable[..., object]) -> dict[str, Any]:
+    """The slowest matching call over the 20 most offered skills x two windows (next week; a later one
+    no capacity window overlaps) x area (none; the member's own; one nobody lives in), best of three runs."""
+    slowest: dict[str, Any] = {"us": 0.0}
+    for skill in names[:20]:
+        for window in (WINDOW, LATE_WINDOW):
+            for area in (False, True, "Nowhere Town"):
+                args = {**match_args(skill, 3, area=area), "start": window[0], "end": window[1]}
+                best = float("inf")
+                for _ in range(3):
+                    t = perf_counter_ns()
+                    match(conn, **args)
+                    best = min(best, (perf_counter_ns() - t) / 1000)
+                if best > slowest["us"]:
+                    slowest = {
+                        "us": round(best, 1),
+                        "skill": skill,
+                        "window": [d.isoformat() for d in window],
+                        "area": args["area"] or "none",
+                    }
+    return slowest
 
 
 def stats_figures(path: Path, *, rounds: int, per_round: int) -> dict[str, Any]:
@@ -127,6 +228,7 @@ def stats_figures(path: Path, *, rounds: int, per_round: int) -> dict[str, Any]:
     conn = connect(path)
     results: dict[str, Any] = {}
     for period in stats.PERIODS:
+
         def figures(_i: int, period: str = period) -> object:
             conn.execute("BEGIN")
             try:

@@ -73,7 +73,15 @@ def main() -> None:
     else:
         asyncio.run(buddybot(db, rounds))  # the benchmark's working copy: it is thrown away after
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    print(json.dumps({"kind": kind, "max_rss_kib": usage.ru_maxrss}))
+    hwm = next(
+        (
+            int(line.split()[1])
+            for line in Path("/proc/self/status").read_text().splitlines()
+            if line.startswith("VmHWM:")
+        ),
+        None,
+    )
+    print(json.dumps({"kind": kind, "max_rss_kib": usage.ru_maxrss, "vm_hwm_kib": hwm}))
 
 
 if __name__ == "__main__":

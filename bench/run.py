@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import gc
 import json
+import logging
 import os
 import platform
 import sqlite3
@@ -39,6 +41,20 @@ def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
+class ErrorCounter(logging.Handler):
+    """Counts what the bot logs at ERROR (unexpected errors, failed replies) instead of printing tracebacks."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.counts: collections.Counter[str] = collections.Counter()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.counts[f"{record.levelname} {record.name}: {record.msg}"] += 1
+
+
+ERRORS = ErrorCounter()
+
+
 def machine() -> dict[str, object]:
     cpu = platform.processor() or ""
     try:
@@ -48,9 +64,15 @@ def machine() -> dict[str, object]:
                 break
     except OSError:
         pass
-    return {"python": platform.python_version(), "implementation": platform.python_implementation(),
-            "platform": platform.platform(), "cpu": cpu, "cpus": os.cpu_count(),
-            "sqlite": sqlite3.sqlite_version, "discord.py": discord.__version__}
+    return {
+        "python": platform.python_version(),
+        "implementation": platform.python_implementation(),
+        "platform": platform.platform(),
+        "cpu": cpu,
+        "cpus": os.cpu_count(),
+        "sqlite": sqlite3.sqlite_version,
+        "discord.py": discord.__version__,
+    }
 
 
 async def interactive(db: Path, scale: Scale, args: argparse.Namespace) -> dict[str, object]:
@@ -80,7 +102,13 @@ async def interactive(db: Path, scale: Scale, args: argparse.Namespace) -> dict[
 
 
 def peak_rss(db: Path, quick: bool) -> dict[str, object]:
-    """ru_maxrss of child processes: the bare commands.Bot vs BuddyBot with the seeded database open."""
+    """Peak RSS of two child processes: a bare commands.Bot vs BuddyBot with the seeded database open.
+
+    The ratio uses each child's VmHWM (/proc/self/status: the peak RSS of the process since it exec'd).
+    ru_maxrss is recorded too but cannot be compared: on Linux a child's ru_maxrss also holds the RSS of
+    the parent it was forked from at the moment it called exec (the kernel carries the old memory map's
+    high-water mark over), and this parent holds the whole benchmark by then; both children report it.
+    """
     out: dict[str, object] = {}
     for kind in ("bare", "buddybot"):
         cmd = [sys.executable, str(HERE / "rss_child.py"), kind, str(db)] + (["--quick"] if quick else [])
@@ -88,13 +116,15 @@ def peak_rss(db: Path, quick: bool) -> dict[str, object]:
         if done.returncode != 0:
             raise RuntimeError(f"rss child {kind} failed:\n{done.stderr[-3000:]}")
         out[kind] = json.loads(done.stdout.strip().splitlines()[-1])
-    bare, full = out["bare"]["max_rss_kib"], out["buddybot"]["max_rss_kib"]  # type: ignore[index]
+    bare, full = out["bare"]["vm_hwm_kib"], out["buddybot"]["vm_hwm_kib"]  # type: ignore[index]
     out["ratio"] = round(full / bare, 2)
     return out
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--quick", action="store_true", help="a tenth of the community and fewer samples")
     parser.add_argument("--rounds", type=int, help="interleaved rounds (at least 11)")
     parser.add_argument("--per-round", type=int, help="samples per operation per round")
@@ -102,6 +132,9 @@ def main() -> None:
     parser.add_argument("--no-rss", action="store_true", help="skip the peak-RSS subprocesses")
     args = parser.parse_args()
     scale = QUICK if args.quick else FULL
+    logging.getLogger().addHandler(ERRORS)
+    logging.getLogger().setLevel(logging.WARNING)
+    logging.getLogger("discord").setLevel(logging.ERROR)  # "rate limited, retrying" is the harness's 429s
     args.rounds = max(11, args.rounds or 11)
     args.per_round = args.per_round or (8 if args.quick else 40)
     args.burst = 500
@@ -114,12 +147,18 @@ def main() -> None:
     db = working_copy(scale, CACHE / f"work-{scale.members}.sqlite3")
     log(f"working copy {db} ({db.stat().st_size / 1e6:.0f} MB)")
 
-    results: dict[str, object] = {"machine": machine(), "scale": scale.__dict__, "quick": args.quick,
-                                  "rounds": args.rounds, "per_round": args.per_round}
+    results: dict[str, object] = {
+        "machine": machine(),
+        "scale": scale.__dict__,
+        "quick": args.quick,
+        "rounds": args.rounds,
+        "per_round": args.per_round,
+    }
     log("matching query (plain sqlite3) vs the reference on offers_by_rank")
     q_rounds, q_per = (11, 20) if args.quick else (15, 100)
-    results["matching"] = queries.matching(db, scale, rounds=q_rounds, per_round=q_per,
-                                           worst_runs=10 if args.quick else 40)
+    results["matching"] = queries.matching(
+        db, scale, rounds=q_rounds, per_round=q_per, worst_runs=10 if args.quick else 40
+    )
     log("/stats figures (plain sqlite3)")
     results["stats_figures"] = queries.stats_figures(db, rounds=11, per_round=3 if args.quick else 10)
     results["stats_chart"] = queries.chart_render(db, 5 if args.quick else 30)
@@ -129,6 +168,7 @@ def main() -> None:
     if not args.no_rss:
         log("peak RSS (child processes)")
         results["rss"] = peak_rss(db, args.quick)
+    results["logged"] = dict(ERRORS.counts.most_common(20))
     results["seconds"] = round(time.perf_counter() - started, 1)
     results["goals"] = report.goals(results)
     (HERE / "results.json").write_text(json.dumps(results, indent=2) + "\n")

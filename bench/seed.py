@@ -6,7 +6,8 @@ is reproducible and its cache key is the migrations' text plus the scale.
 
 Shape (one large guild, the worst case for matching and stats):
 - members: profiles in 50 areas; every 10th has pings off, every 500th is hidden, every 7th is
-  busy until the end of December; every 5th has a capacity window covering next week;
+  busy until the end of December; a fifth (50 in every 250, so every area has some) has a
+  capacity window covering next week;
 - offers: 3 distinct skills per member over `skills` skills, Zipf-like (skill rank r drawn as
   skills * u**3); the most offered skill is never offered by a member with a capacity window, so
   it is "the most offered skill with nobody available" (the matching worst case);
@@ -30,12 +31,15 @@ from pathlib import Path
 from buddybot.storage.db import Database, migration_files
 
 CACHE = Path(__file__).resolve().parent / "cache"
-SEED_VERSION = "3"
+SEED_VERSION = "5"
 
 GUILD_ID = 700_000_000_000_000_001
 MEMBER_BASE = 710_000_000_000_000_000  # member i has user id MEMBER_BASE + i
-CHANNELS = {"general": 720_000_000_000_000_001, "referrals": 720_000_000_000_000_002,
-            "shoutouts": 720_000_000_000_000_003}
+CHANNELS = {
+    "general": 720_000_000_000_000_001,
+    "referrals": 720_000_000_000_000_002,
+    "shoutouts": 720_000_000_000_000_003,
+}
 MODERATOR_ROLE = 730_000_000_000_000_001
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)  # the bench clock (FakeClock's default)
 AREAS = 50
@@ -52,9 +56,13 @@ class Scale:
     referrals: int = 1_000_000
 
     def scaled(self, factor: float) -> Scale:
-        return Scale(max(1_000, int(self.members * factor)), self.offers_per_member,
-                     max(100, int(self.skills * factor)), int(self.requests * factor),
-                     int(self.referrals * factor))
+        return Scale(
+            max(1_000, int(self.members * factor)),
+            self.offers_per_member,
+            max(100, int(self.skills * factor)),
+            int(self.requests * factor),
+            int(self.referrals * factor),
+        )
 
 
 FULL = Scale()
@@ -96,8 +104,10 @@ def ensure_seeded(scale: Scale, *, log=print) -> Path:
     asyncio.run(_create_schema(tmp))
     counts = seed(tmp, scale)
     tmp.rename(path)
-    log(f"seeded {path.name} in {time.perf_counter() - started:.1f} s: "
-        + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
+    log(
+        f"seeded {path.name} in {time.perf_counter() - started:.1f} s: "
+        + ", ".join(f"{k} {v:,}" for k, v in counts.items())
+    )
     return path
 
 
@@ -129,12 +139,15 @@ def seed(path: Path, scale: Scale) -> dict[str, int]:
         conn.execute("BEGIN")
         # Bulk-load practice: secondary indexes are dropped and rebuilt once from sorted data at the end
         # (the roll-up triggers keep running, so every derived row is what the bot itself would write).
-        indexes = conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL").fetchall()
+        indexes = conn.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
+        ).fetchall()
         for name, _ in indexes:
             conn.execute(f'DROP INDEX "{name}"')
-        _seed_rows(conn, scale)
+        _seed_history(conn, scale)
         for _, sql in indexes:
             conn.execute(sql)
+        _seed_offers(conn, scale)
         conn.execute("COMMIT")
         conn.execute("ANALYZE")
         conn.execute("VACUUM")
@@ -145,10 +158,25 @@ def seed(path: Path, scale: Scale) -> dict[str, int]:
         conn.close()
 
 
-def _seed_rows(conn: sqlite3.Connection, s: Scale) -> None:
-    p = {"g": GUILD_ID, "base": MEMBER_BASE, "members": s.members, "skills": s.skills, "areas": AREAS,
-         "requests": s.requests, "referrals": s.referrals, "now": NOW.isoformat(timespec="seconds"),
-         "ch": CHANNELS["referrals"], "ws": NEXT_WEEK[0], "we": NEXT_WEEK[1]}
+def _params(s: Scale) -> dict[str, object]:
+    return {
+        "g": GUILD_ID,
+        "base": MEMBER_BASE,
+        "members": s.members,
+        "skills": s.skills,
+        "areas": AREAS,
+        "requests": s.requests,
+        "referrals": s.referrals,
+        "now": NOW.isoformat(timespec="seconds"),
+        "ch": CHANNELS["referrals"],
+        "ws": NEXT_WEEK[0],
+        "we": NEXT_WEEK[1],
+    }
+
+
+def _seed_history(conn: sqlite3.Connection, s: Scale) -> None:
+    """Members, capacity windows, three years of needs and referrals, recent pings and volunteers."""
+    p = _params(s)
     conn.execute(
         "INSERT INTO guild_config (guild_id, referrals_channel_id, shoutouts_channel_id, moderator_role_id, "
         "max_pings, daily_need_limit, timezone) VALUES (?, ?, ?, ?, 5, 1000, 'Europe/London')",
@@ -168,30 +196,19 @@ def _seed_rows(conn: sqlite3.Connection, s: Scale) -> None:
                strftime('%Y-%m-%dT%H:%M:%S+00:00', '2023-11-25', '+' || (i * 997 % 94608000) || ' seconds'),
                '2023-11-25T00:00:00+00:00', '2023-11-25T00:00:00+00:00'
           FROM n
-        """, p)
+        """,
+        p,
+    )
     conn.execute(
         """
-        WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 5 FROM n WHERE i + 5 < :members)
+        WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < :members)
         INSERT INTO availability (guild_id, user_id, start_date, end_date, slots, created_at)
         SELECT :g, :base + i, date(:ws, '-' || (i % 4) || ' days'), date(:we, '+' || (i % 9) || ' days'),
                1 + i % 3, :now
-          FROM n
-        """, p)
-    # Offers: draw 6 Zipf-like ranks per member, keep the first 3 distinct. Members with a capacity
-    # window (i % 5 = 0) never offer rank 0, which makes rank 0 the worst case for matching.
-    conn.execute(
-        """
-        WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < :members),
-             k(k) AS (VALUES (0), (1), (2), (3), (4), (5)),
-             drawn AS (SELECT i, k, CAST(:skills * u(i, k) * u(i, k) * u(i, k) AS INTEGER) AS r FROM n, k),
-             fixed AS (SELECT i, k, CASE WHEN r = 0 AND i % 5 = 0 THEN 1 ELSE r END AS r FROM drawn),
-             firsts AS (SELECT i, r, min(k) AS k FROM fixed GROUP BY i, r),
-             ranked AS (SELECT i, r, row_number() OVER (PARTITION BY i ORDER BY k) AS nth FROM firsts)
-        INSERT INTO offers (guild_id, user_id, skill, details, created_at)
-        SELECT :g, :base + i, s.name, CASE WHEN i % 3 = 0 THEN 'Details for offer ' || i END, :now
-          FROM ranked JOIN temp.bench_skills s ON s.rank = ranked.r
-         WHERE nth <= 3
-        """, p)
+          FROM n WHERE i % 250 < 50
+        """,
+        p,
+    )
     # Filled needs over the last three years, then recent requests over the last 90 days.
     total = s.referrals + s.requests
     conn.execute(
@@ -223,12 +240,15 @@ def _seed_rows(conn: sqlite3.Connection, s: Scale) -> None:
                CASE WHEN state = 'filled' THEN :base + ((who + 1 + CAST(u(i, 12) * (:members - 1) AS INTEGER))
                                                         % :members) END
           FROM t JOIN temp.bench_skills s ON s.rank = t.r
-        """, {**p, "total": total})
+        """,
+        {**p, "total": total},
+    )
     conn.execute(
         """
         INSERT INTO referrals (need_id, guild_id, from_id, to_id, skill, created_at)
         SELECT id, guild_id, requester_id, picked_id, skill, ended_at FROM needs WHERE state = 'filled'
-        """)
+        """
+    )
     # Pings for the recent requests (up to 3 members offering nothing in particular: fairness only
     # needs the counters), a volunteer on every other one.
     conn.execute(
@@ -239,20 +259,45 @@ def _seed_rows(conn: sqlite3.Connection, s: Scale) -> None:
                n.created_at >= strftime('%Y-%m-%dT%H:%M:%S+00:00', :now, '-30 days')
           FROM needs n, k
          WHERE n.id > :referrals AND (n.id + k) % 4 <> 0
-        """, p)
+        """,
+        p,
+    )
     conn.execute(
         """
         INSERT OR IGNORE INTO need_volunteers (need_id, user_id, guild_id, name, created_at)
         SELECT need_id, user_id, guild_id, 'Member ' || (user_id - :base), pinged_at
           FROM need_pings WHERE rank = 0 AND need_id % 2 = 0
-        """, p)
+        """,
+        p,
+    )
+
+
+def _seed_offers(conn: sqlite3.Connection, s: Scale) -> None:
+    """Offers last, with every index in place: the bot's own insert trigger derives each offer's ping
+    counters (from need_pings), area key and available_offers rows (from availability)."""
+    p = _params(s)
+    # Offers: draw 6 Zipf-like ranks per member, keep the first 3 distinct. Members with a capacity
+    # window (i % 250 < 50) never offer rank 0, which makes rank 0 the worst case for matching.
     conn.execute(
         """
-        UPDATE offers SET pings_30d = c.counted, last_pinged_at = c.last
-          FROM (SELECT guild_id, user_id, sum(counted) AS counted, max(pinged_at) AS last
-                  FROM need_pings GROUP BY guild_id, user_id) AS c
-         WHERE offers.guild_id = c.guild_id AND offers.user_id = c.user_id
-        """)
+        WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < :members),
+             k(k) AS (VALUES (0), (1), (2), (3), (4), (5)),
+             drawn AS (SELECT i, k, CAST(:skills * u(i, k) * u(i, k) * u(i, k) AS INTEGER) AS r FROM n, k),
+             fixed AS (SELECT i, k, CASE WHEN r = 0 AND i % 250 < 50 THEN 1 ELSE r END AS r FROM drawn),
+             firsts AS (SELECT i, r, min(k) AS k FROM fixed GROUP BY i, r),
+             ranked AS (SELECT i, r, row_number() OVER (PARTITION BY i ORDER BY k) AS nth FROM firsts)
+        INSERT INTO offers (guild_id, user_id, skill, details, created_at)
+        SELECT :g, :base + i, s.name, CASE WHEN i % 3 = 0 THEN 'Details for offer ' || i END, :now
+          FROM ranked JOIN temp.bench_skills s ON s.rank = ranked.r
+         WHERE nth <= 3
+        """,
+        p,
+    )
+
+
+def is_hidden(i: int) -> bool:
+    """Member i was hidden by a moderator (the seed hides every 500th, see _seed_history)."""
+    return i % 500 == 7
 
 
 def ranked_skills(conn: sqlite3.Connection, count: int) -> list[str]:
@@ -266,7 +311,9 @@ def zipf_rank(u: float, skills: int) -> int:
     return min(skills - 1, int(skills * u * u * u))
 
 
-def worst_skill(conn: sqlite3.Connection, start: str = NEXT_WEEK[0], end: str = NEXT_WEEK[1]) -> tuple[str, int]:
+def worst_skill(
+    conn: sqlite3.Connection, start: str = NEXT_WEEK[0], end: str = NEXT_WEEK[1]
+) -> tuple[str, int]:
     """The most offered skill of the bench guild that nobody offering it is available for in the window."""
     row = conn.execute(
         """
@@ -282,4 +329,3 @@ def worst_skill(conn: sqlite3.Connection, start: str = NEXT_WEEK[0], end: str = 
         (GUILD_ID, GUILD_ID, end, start),
     ).fetchone()
     return row[0], row[1]
-

@@ -30,12 +30,19 @@ if TYPE_CHECKING:
 
 DISCORD_EPOCH_MS = 1420070400000
 MANAGE_GUILD = 1 << 5
-MEMBER_PERMISSIONS = (1 << 10) | (1 << 11) | (1 << 14) | (1 << 15) | (1 << 16) | (1 << 6) | (1 << 31) | (1 << 35) | (1 << 38)
+MEMBER_PERMISSIONS = (
+    (1 << 10) | (1 << 11) | (1 << 14) | (1 << 15) | (1 << 16) | (1 << 6) | (1 << 31) | (1 << 35) | (1 << 38)
+)
 ACK_DEADLINE_S = 3.0
 EPHEMERAL = 64
 # Long-lived tasks a dispatch may start that are not part of handling the interaction.
-_BACKGROUND = ("_View__timeout_task_impl", "Loop._loop", "_delay_ready", "Modal._View__timeout_task_impl",
-               "BaseView.__timeout_task_impl")  # discord.py 2.7: View/Modal timeouts (qualname is not mangled)
+_BACKGROUND = (
+    "_View__timeout_task_impl",
+    "Loop._loop",
+    "_delay_ready",
+    "Modal._View__timeout_task_impl",
+    "BaseView.__timeout_task_impl",
+)  # discord.py 2.7: View/Modal timeouts (qualname is not mangled)
 
 
 def snowflake(counter: itertools.count) -> int:
@@ -55,8 +62,15 @@ class FakeUser:
         return f"<@{self.id}>"
 
     def payload(self) -> dict[str, Any]:
-        return {"id": str(self.id), "username": self.name, "discriminator": "0", "global_name": self.name.title(),
-                "avatar": None, "bot": self.bot, "public_flags": 0}
+        return {
+            "id": str(self.id),
+            "username": self.name,
+            "discriminator": "0",
+            "global_name": self.name.title(),
+            "avatar": None,
+            "bot": self.bot,
+            "public_flags": 0,
+        }
 
 
 @dataclass
@@ -101,8 +115,11 @@ class Sent:
         raise LookupError(f"no component {label!r} on message {self.id}: {self.labels()}")
 
     def labels(self) -> list[str]:
-        return [c.get("label") or c.get("placeholder") or c.get("custom_id")
-                for row in self.components for c in row.get("components", [])]
+        return [
+            c.get("label") or c.get("placeholder") or c.get("custom_id")
+            for row in self.components
+            for c in row.get("components", [])
+        ]
 
     def text(self) -> str:
         """Content and embed text together, for assertions and the demo transcript."""
@@ -126,13 +143,17 @@ class Result:
 
     @property
     def callbacks(self) -> list[RestCall]:
-        return [c for c in self.calls if c.path.endswith("/callback") and f"/{self.interaction_id}/" in c.path]
+        return [
+            c for c in self.calls if c.path.endswith("/callback") and f"/{self.interaction_id}/" in c.path
+        ]
 
     @property
     def response(self) -> dict[str, Any]:
         """The interaction callback body (type + data)."""
         if not self.callbacks:
-            raise AssertionError(f"the bot did not answer the interaction; calls: {[c.route for c in self.calls]}")
+            raise AssertionError(
+                f"the bot did not answer the interaction; calls: {[c.route for c in self.calls]}"
+            )
         return self.callbacks[0].json
 
     @property
@@ -163,13 +184,22 @@ class Result:
     @property
     def posts(self) -> list[RestCall]:
         """Channel messages the bot created during this interaction."""
-        return [c for c in self.calls if c.method == "POST" and c.path.startswith("/channels/")
-                and c.path.endswith("/messages") and 200 <= c.status < 300]
+        return [
+            c
+            for c in self.calls
+            if c.method == "POST"
+            and c.path.startswith("/channels/")
+            and c.path.endswith("/messages")
+            and 200 <= c.status < 300
+        ]
 
     @property
     def followups(self) -> list[RestCall]:
-        return [c for c in self.calls if c.method == "POST" and c.path.startswith(f"/webhooks/") and
-                self.token in c.path]
+        return [
+            c
+            for c in self.calls
+            if c.method == "POST" and c.path.startswith("/webhooks/") and self.token in c.path
+        ]
 
     def text(self) -> str:
         return Sent(0, 0, self.data).text()
@@ -209,7 +239,12 @@ class FakeDiscord:
     def next_id(self) -> int:
         return snowflake(self._ids)
 
-    def add_guild(self, name: str = "Local Business Network", *, channels: Iterable[str] = ("general", "referrals", "shoutouts")) -> FakeGuild:
+    def add_guild(
+        self,
+        name: str = "Local Business Network",
+        *,
+        channels: Iterable[str] = ("general", "referrals", "shoutouts"),
+    ) -> FakeGuild:
         owner = self.add_user(f"{name.split()[0].lower()}-owner")
         guild = FakeGuild(id=self.next_id(), name=name, owner_id=owner.id)
         for channel in channels:
@@ -219,47 +254,114 @@ class FakeDiscord:
         owner.permissions[guild.id] = MEMBER_PERMISSIONS | MANAGE_GUILD
         return guild
 
-    def add_user(self, name: str, *guilds: FakeGuild, bot: bool = False, moderator: bool = False,
-                 roles: Iterable[str] = ()) -> FakeUser:
+    def add_user(
+        self,
+        name: str,
+        *guilds: FakeGuild,
+        bot: bool = False,
+        moderator: bool = False,
+        roles: Iterable[str] = (),
+    ) -> FakeUser:
         user = FakeUser(self.next_id(), name, bot=bot)
         for guild in guilds:
             self.join(user, guild, moderator=moderator, roles=roles)
         self.users[user.id] = user
         return user
 
-    def join(self, user: FakeUser, guild: FakeGuild, *, moderator: bool = False, roles: Iterable[str] = ()) -> None:
+    def join(
+        self, user: FakeUser, guild: FakeGuild, *, moderator: bool = False, roles: Iterable[str] = ()
+    ) -> None:
         user.permissions[guild.id] = MEMBER_PERMISSIONS | (MANAGE_GUILD if moderator else 0)
         user.roles[guild.id] = [guild.roles[r] for r in roles]
 
     def member_payload(self, user: FakeUser, guild_id: int, *, with_user: bool = True) -> dict[str, Any]:
-        data: dict[str, Any] = {"roles": [str(r) for r in user.roles.get(guild_id, [])], "nick": None,
-                                "avatar": None, "joined_at": "2026-01-01T00:00:00+00:00", "deaf": False,
-                                "mute": False, "flags": 0, "pending": False,
-                                "permissions": str(user.permissions.get(guild_id, MEMBER_PERMISSIONS))}
+        data: dict[str, Any] = {
+            "roles": [str(r) for r in user.roles.get(guild_id, [])],
+            "nick": None,
+            "avatar": None,
+            "joined_at": "2026-01-01T00:00:00+00:00",
+            "deaf": False,
+            "mute": False,
+            "flags": 0,
+            "pending": False,
+            "permissions": str(user.permissions.get(guild_id, MEMBER_PERMISSIONS)),
+        }
         if with_user:
             data["user"] = user.payload()
         return data
 
     def guild_payload(self, guild: FakeGuild) -> dict[str, Any]:
-        everyone = {"id": str(guild.id), "name": "@everyone", "permissions": str(MEMBER_PERMISSIONS), "position": 0,
-                    "color": 0, "hoist": False, "managed": False, "mentionable": False, "flags": 0}
+        everyone = {
+            "id": str(guild.id),
+            "name": "@everyone",
+            "permissions": str(MEMBER_PERMISSIONS),
+            "position": 0,
+            "color": 0,
+            "hoist": False,
+            "managed": False,
+            "mentionable": False,
+            "flags": 0,
+        }
         roles = [everyone] + [
-            {"id": str(rid), "name": name, "permissions": "0", "position": i + 1, "color": 0, "hoist": False,
-             "managed": False, "mentionable": False, "flags": 0}
+            {
+                "id": str(rid),
+                "name": name,
+                "permissions": "0",
+                "position": i + 1,
+                "color": 0,
+                "hoist": False,
+                "managed": False,
+                "mentionable": False,
+                "flags": 0,
+            }
             for i, (name, rid) in enumerate(guild.roles.items())
         ]
-        channels = [{"id": str(cid), "type": 0, "name": name, "position": i, "guild_id": str(guild.id),
-                     "permission_overwrites": [], "nsfw": False, "parent_id": None}
-                    for i, (name, cid) in enumerate(guild.channels.items())]
-        return {"id": str(guild.id), "name": guild.name, "icon": None, "owner_id": str(guild.owner_id),
-                "roles": roles, "channels": channels, "threads": [], "emojis": [], "stickers": [],
-                "features": [], "member_count": 2, "large": False, "unavailable": False,
-                "members": [self.member_payload(self.bot_user, guild.id)], "voice_states": [], "presences": [],
-                "stage_instances": [], "guild_scheduled_events": [], "soundboard_sounds": [],
-                "joined_at": "2026-01-01T00:00:00+00:00", "verification_level": 0, "mfa_level": 0,
-                "premium_tier": 0, "preferred_locale": "en-GB", "system_channel_id": None,
-                "afk_channel_id": None, "afk_timeout": 300, "default_message_notifications": 0,
-                "explicit_content_filter": 0, "nsfw_level": 0, "premium_progress_bar_enabled": False}
+        channels = [
+            {
+                "id": str(cid),
+                "type": 0,
+                "name": name,
+                "position": i,
+                "guild_id": str(guild.id),
+                "permission_overwrites": [],
+                "nsfw": False,
+                "parent_id": None,
+            }
+            for i, (name, cid) in enumerate(guild.channels.items())
+        ]
+        return {
+            "id": str(guild.id),
+            "name": guild.name,
+            "icon": None,
+            "owner_id": str(guild.owner_id),
+            "roles": roles,
+            "channels": channels,
+            "threads": [],
+            "emojis": [],
+            "stickers": [],
+            "features": [],
+            "member_count": 2,
+            "large": False,
+            "unavailable": False,
+            "members": [self.member_payload(self.bot_user, guild.id)],
+            "voice_states": [],
+            "presences": [],
+            "stage_instances": [],
+            "guild_scheduled_events": [],
+            "soundboard_sounds": [],
+            "joined_at": "2026-01-01T00:00:00+00:00",
+            "verification_level": 0,
+            "mfa_level": 0,
+            "premium_tier": 0,
+            "preferred_locale": "en-GB",
+            "system_channel_id": None,
+            "afk_channel_id": None,
+            "afk_timeout": 300,
+            "default_message_notifications": 0,
+            "explicit_content_filter": 0,
+            "nsfw_level": 0,
+            "premium_progress_bar_enabled": False,
+        }
 
     # -- login and gateway -----------------------------------------------------------------------
     def _new_socket(self) -> FakeGatewaySocket:
@@ -274,10 +376,17 @@ class FakeDiscord:
         with mock.patch.object(aiohttp, "ClientSession", lambda *a, **k: self.session):
             await bot.login("offline.harness.token")
         self.ws = await DiscordWebSocket.from_client(bot, initial=True)
-        ready = {"v": 10, "user": self.bot_user.payload(), "guilds": [{"id": str(g), "unavailable": True} for g in self.guilds],
-                 "session_id": "harness", "resume_gateway_url": "wss://gateway.invalid",
-                 "application": {"id": str(self.application_id), "flags": 0}, "private_channels": [],
-                 "relationships": [], "presences": []}
+        ready = {
+            "v": 10,
+            "user": self.bot_user.payload(),
+            "guilds": [{"id": str(g), "unavailable": True} for g in self.guilds],
+            "session_id": "harness",
+            "resume_gateway_url": "wss://gateway.invalid",
+            "application": {"id": str(self.application_id), "flags": 0},
+            "private_channels": [],
+            "relationships": [],
+            "presences": [],
+        }
         await self.dispatch("READY", ready)
         for guild in self.guilds.values():
             await self.dispatch("GUILD_CREATE", self.guild_payload(guild))
@@ -315,39 +424,67 @@ class FakeDiscord:
         current = asyncio.current_task()
         seen: set[asyncio.Task[Any]] = set()
         while True:
-            fresh = [t for t in asyncio.all_tasks() - before - seen if t is not current and not _is_background(t)]
+            fresh = [
+                t for t in asyncio.all_tasks() - before - seen if t is not current and not _is_background(t)
+            ]
             if not fresh:
                 return
             seen.update(fresh)
             await asyncio.gather(*fresh, return_exceptions=True)
 
     # -- interactions --------------------------------------------------------------------------------
-    def _base(self, kind: int, user: FakeUser, guild: FakeGuild | None, channel_id: int | None,
-              data: dict[str, Any]) -> dict[str, Any]:
+    def _base(
+        self, kind: int, user: FakeUser, guild: FakeGuild | None, channel_id: int | None, data: dict[str, Any]
+    ) -> dict[str, Any]:
         interaction_id = self.next_id()
         token = f"tok{interaction_id}"
         payload: dict[str, Any] = {
-            "id": str(interaction_id), "application_id": str(self.application_id), "type": kind,
-            "token": token, "version": 1, "data": data, "locale": "en-GB", "entitlements": [],
-            "attachment_size_limit": 10485760, "app_permissions": str(MEMBER_PERMISSIONS),
+            "id": str(interaction_id),
+            "application_id": str(self.application_id),
+            "type": kind,
+            "token": token,
+            "version": 1,
+            "data": data,
+            "locale": "en-GB",
+            "entitlements": [],
+            "attachment_size_limit": 10485760,
+            "app_permissions": str(MEMBER_PERMISSIONS),
         }
         if guild is not None:
             channel_id = channel_id or guild.channel("general")
             name = next((n for n, c in guild.channels.items() if c == channel_id), "thread")
-            payload.update(guild_id=str(guild.id), guild_locale="en-GB", context=0,
-                           member=self.member_payload(user, guild.id),
-                           authorizing_integration_owners={"0": str(guild.id)},
-                           channel={"id": str(channel_id), "type": 0, "name": name, "guild_id": str(guild.id),
-                                    "position": 0, "parent_id": None, "topic": None, "nsfw": False,
-                                    "permission_overwrites": [], "rate_limit_per_user": 0, "flags": 0,
-                                    "last_message_id": None,
-                                    "permissions": str(user.permissions.get(guild.id, MEMBER_PERMISSIONS))},
-                           channel_id=str(channel_id))
+            payload.update(
+                guild_id=str(guild.id),
+                guild_locale="en-GB",
+                context=0,
+                member=self.member_payload(user, guild.id),
+                authorizing_integration_owners={"0": str(guild.id)},
+                channel={
+                    "id": str(channel_id),
+                    "type": 0,
+                    "name": name,
+                    "guild_id": str(guild.id),
+                    "position": 0,
+                    "parent_id": None,
+                    "topic": None,
+                    "nsfw": False,
+                    "permission_overwrites": [],
+                    "rate_limit_per_user": 0,
+                    "flags": 0,
+                    "last_message_id": None,
+                    "permissions": str(user.permissions.get(guild.id, MEMBER_PERMISSIONS)),
+                },
+                channel_id=str(channel_id),
+            )
         else:
             dm = self.next_id()
-            payload.update(user=user.payload(), context=1, channel_id=str(dm),
-                           channel={"id": str(dm), "type": 1, "recipients": [user.payload()]},
-                           authorizing_integration_owners={"0": str(user.id)})
+            payload.update(
+                user=user.payload(),
+                context=1,
+                channel_id=str(dm),
+                channel={"id": str(dm), "type": 1, "recipients": [user.payload()]},
+                authorizing_integration_owners={"0": str(user.id)},
+            )
         return payload
 
     def _register(self, payload: dict[str, Any]) -> int:
@@ -386,8 +523,13 @@ class FakeDiscord:
         kept = set(keep)
         self.session.calls.clear()
         self.messages = {i: m for i, m in self.messages.items() if i in kept}
-        for table in (self.original_message_id, self._acks, self._tokens, self._channel_of_interaction,
-                      self._component_message):
+        for table in (
+            self.original_message_id,
+            self._acks,
+            self._tokens,
+            self._channel_of_interaction,
+            self._component_message,
+        ):
             table.clear()
         self._acked.clear()
 
@@ -404,8 +546,13 @@ class FakeDiscord:
             raise LookupError(f"no slash command /{name}")
         return command
 
-    def _options(self, command: app_commands.Command[Any, ..., Any], guild: FakeGuild | None,
-                 values: dict[str, Any], focused: str | None) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    def _options(
+        self,
+        command: app_commands.Command[Any, ..., Any],
+        guild: FakeGuild | None,
+        values: dict[str, Any],
+        focused: str | None,
+    ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         options: list[dict[str, Any]] = []
         resolved: dict[str, Any] = {}
         params = {p.display_name: p for p in command.parameters}
@@ -417,21 +564,40 @@ class FakeDiscord:
                 continue
             kind = param.type
             option: dict[str, Any] = {"name": key, "type": kind.value}
-            if kind in (discord.AppCommandOptionType.user, discord.AppCommandOptionType.mentionable) and isinstance(value, FakeUser):
+            if kind in (
+                discord.AppCommandOptionType.user,
+                discord.AppCommandOptionType.mentionable,
+            ) and isinstance(value, FakeUser):
                 option["value"] = str(value.id)
                 resolved.setdefault("users", {})[str(value.id)] = value.payload()
                 if guild is not None and guild.id in value.permissions:
-                    resolved.setdefault("members", {})[str(value.id)] = self.member_payload(value, guild.id, with_user=False)
+                    resolved.setdefault("members", {})[str(value.id)] = self.member_payload(
+                        value, guild.id, with_user=False
+                    )
             elif kind is discord.AppCommandOptionType.channel:
                 option["value"] = str(value)
-                name = next((n for n, c in (guild.channels.items() if guild else []) if c == int(value)), "channel")
-                resolved.setdefault("channels", {})[str(value)] = {"id": str(value), "type": 0, "name": name,
-                                                                   "permissions": str(MEMBER_PERMISSIONS)}
+                name = next(
+                    (n for n, c in (guild.channels.items() if guild else []) if c == int(value)), "channel"
+                )
+                resolved.setdefault("channels", {})[str(value)] = {
+                    "id": str(value),
+                    "type": 0,
+                    "name": name,
+                    "permissions": str(MEMBER_PERMISSIONS),
+                }
             elif kind is discord.AppCommandOptionType.role:
                 option["value"] = str(value)
                 resolved.setdefault("roles", {})[str(value)] = {
-                    "id": str(value), "name": "role", "permissions": "0", "position": 1, "color": 0,
-                    "hoist": False, "managed": False, "mentionable": False, "flags": 0}
+                    "id": str(value),
+                    "name": "role",
+                    "permissions": "0",
+                    "position": 1,
+                    "color": 0,
+                    "hoist": False,
+                    "managed": False,
+                    "mentionable": False,
+                    "flags": 0,
+                }
             else:
                 option["value"] = value
             if focused == key:
@@ -439,8 +605,16 @@ class FakeDiscord:
             options.append(option)
         return options, resolved
 
-    def command_payload(self, name: str, user: FakeUser, *, guild: FakeGuild | None, channel_id: int | None = None,
-                        focused: str | None = None, **values: Any) -> dict[str, Any]:
+    def command_payload(
+        self,
+        name: str,
+        user: FakeUser,
+        *,
+        guild: FakeGuild | None,
+        channel_id: int | None = None,
+        focused: str | None = None,
+        **values: Any,
+    ) -> dict[str, Any]:
         command = self._find_command(name)
         options, resolved = self._options(command, guild, values, focused)
         parents = name.split()
@@ -460,22 +634,37 @@ class FakeDiscord:
             return self.guilds[gid]
         return None
 
-    async def slash(self, name: str, user: FakeUser, *, guild: FakeGuild | None = None, channel: int | None = None,
-                    dm: bool = False, **values: Any) -> Result:
+    async def slash(
+        self,
+        name: str,
+        user: FakeUser,
+        *,
+        guild: FakeGuild | None = None,
+        channel: int | None = None,
+        dm: bool = False,
+        **values: Any,
+    ) -> Result:
         """Run `/name` as `user` (in their first guild unless `guild` is given)."""
         where = None if dm else self._guild_of(user, guild)
-        return await self.interact(self.command_payload(name, user, guild=where, channel_id=channel, **values))
+        return await self.interact(
+            self.command_payload(name, user, guild=where, channel_id=channel, **values)
+        )
 
-    async def autocomplete(self, name: str, user: FakeUser, focused: str, *, guild: FakeGuild | None = None,
-                           **values: Any) -> list[dict[str, Any]]:
+    async def autocomplete(
+        self, name: str, user: FakeUser, focused: str, *, guild: FakeGuild | None = None, **values: Any
+    ) -> list[dict[str, Any]]:
         where = self._guild_of(user, guild)
         payload = self.command_payload(name, user, guild=where, focused=focused, **values)
         return (await self.interact(payload)).choices()
 
     def _component_base(self, message: Sent, user: FakeUser, data: dict[str, Any]) -> dict[str, Any]:
-        channel_guild = next((g for g in self.guilds.values() if message.channel_id in g.channels.values()), None)
+        channel_guild = next(
+            (g for g in self.guilds.values() if message.channel_id in g.channels.values()), None
+        )
         if channel_guild is None:
-            channel_guild = next((g for g in self.guilds.values() if g.id == message.data.get("guild_id")), None)
+            channel_guild = next(
+                (g for g in self.guilds.values() if g.id == message.data.get("guild_id")), None
+            )
         guild = channel_guild or self._guild_of(user, None)
         payload = self._base(3, user, guild, message.channel_id, data)
         payload["message"] = self._message_payload(message)
@@ -490,7 +679,9 @@ class FakeDiscord:
 
     async def press(self, message: Sent, custom_id: str, user: FakeUser) -> Result:
         """Send a button interaction with any custom_id (forged ones included)."""
-        return await self.interact(self._component_base(message, user, {"custom_id": custom_id, "component_type": 2}))
+        return await self.interact(
+            self._component_base(message, user, {"custom_id": custom_id, "component_type": 2})
+        )
 
     async def select(self, message: Sent | int, label: str, user: FakeUser, values: list[Any]) -> Result:
         """Choose `values` in the select whose placeholder or custom_id is `label`."""
@@ -511,14 +702,23 @@ class FakeDiscord:
         assert modal["type"] == 9, f"expected a modal, got {modal}"
         return await self.submit_modal(modal["data"], user, opened=opened, **fields)
 
-    async def submit_modal(self, modal: dict[str, Any], user: FakeUser, *, opened: Result | None = None,
-                           guild: FakeGuild | None = None, **fields: str) -> Result:
+    async def submit_modal(
+        self,
+        modal: dict[str, Any],
+        user: FakeUser,
+        *,
+        opened: Result | None = None,
+        guild: FakeGuild | None = None,
+        **fields: str,
+    ) -> Result:
         rows = []
         for row in modal["components"]:
             inner = row["component"] if row["type"] == 18 else row["components"][0]
             value = fields.get(inner["custom_id"], "")
             item = {"type": 4, "custom_id": inner["custom_id"], "value": value}
-            rows.append({"type": 18, "component": item} if row["type"] == 18 else {"type": 1, "components": [item]})
+            rows.append(
+                {"type": 18, "component": item} if row["type"] == 18 else {"type": 1, "components": [item]}
+            )
         where = self._guild_of(user, guild)
         channel = None
         if opened is not None:
@@ -532,20 +732,45 @@ class FakeDiscord:
     # -- REST answers ---------------------------------------------------------------------------------
     def _message_payload(self, sent: Sent) -> dict[str, Any]:
         return {
-            "id": str(sent.id), "channel_id": str(sent.channel_id), "type": 0, "content": sent.content,
-            "author": self.bot_user.payload(), "embeds": sent.embeds, "components": sent.components,
-            "attachments": sent.data.get("attachments", []), "mentions": [], "mention_roles": [],
-            "mention_everyone": False, "pinned": False, "tts": False,
-            "timestamp": datetime.now(UTC).isoformat(), "edited_timestamp": None,
-            "flags": EPHEMERAL if sent.ephemeral else 0, "application_id": str(self.application_id),
+            "id": str(sent.id),
+            "channel_id": str(sent.channel_id),
+            "type": 0,
+            "content": sent.content,
+            "author": self.bot_user.payload(),
+            "embeds": sent.embeds,
+            "components": sent.components,
+            "attachments": sent.data.get("attachments", []),
+            "mentions": [],
+            "mention_roles": [],
+            "mention_everyone": False,
+            "pinned": False,
+            "tts": False,
+            "timestamp": datetime.now(UTC).isoformat(),
+            "edited_timestamp": None,
+            "flags": EPHEMERAL if sent.ephemeral else 0,
+            "application_id": str(self.application_id),
         }
 
-    def _store(self, channel_id: int, body: dict[str, Any], files: list[tuple[str, bytes]],
-               *, ephemeral: bool = False) -> Sent:
+    def _store(
+        self,
+        channel_id: int,
+        body: dict[str, Any],
+        files: list[tuple[str, bytes]],
+        *,
+        ephemeral: bool = False,
+    ) -> Sent:
         data = dict(body)
         if files:
-            data["attachments"] = [{"id": str(i), "filename": name, "size": len(blob), "url": f"https://cdn.invalid/{name}",
-                                    "proxy_url": f"https://cdn.invalid/{name}"} for i, (name, blob) in enumerate(files)]
+            data["attachments"] = [
+                {
+                    "id": str(i),
+                    "filename": name,
+                    "size": len(blob),
+                    "url": f"https://cdn.invalid/{name}",
+                    "proxy_url": f"https://cdn.invalid/{name}",
+                }
+                for i, (name, blob) in enumerate(files)
+            ]
             data["files"] = files
         sent = Sent(self.next_id(), channel_id, data, ephemeral=ephemeral)
         self.messages[sent.id] = sent
@@ -564,15 +789,34 @@ class FakeDiscord:
         if call.path == "/users/@me" and method == "GET":
             return 200, self.bot_user.payload()
         if call.path == "/oauth2/applications/@me":
-            return 200, {"id": str(self.application_id), "name": "BuddyBot", "description": "", "icon": None,
-                         "rpc_origins": [], "bot_public": True, "bot_require_code_grant": False,
-                         "owner": self.bot_user.payload(), "team": None, "verify_key": "0" * 64, "flags": 0,
-                         "summary": "", "bot": self.bot_user.payload()}
+            return 200, {
+                "id": str(self.application_id),
+                "name": "BuddyBot",
+                "description": "",
+                "icon": None,
+                "rpc_origins": [],
+                "bot_public": True,
+                "bot_require_code_grant": False,
+                "owner": self.bot_user.payload(),
+                "team": None,
+                "verify_key": "0" * 64,
+                "flags": 0,
+                "summary": "",
+                "bot": self.bot_user.payload(),
+            }
         if parts[0] == "applications" and parts[-1] == "commands" and method == "PUT":
             key = parts[3] if len(parts) > 3 else "global"
             self.synced_commands[key] = body
-            return 200, [dict(c, id=str(self.next_id()), application_id=str(self.application_id), version="1",
-                              default_member_permissions=c.get("default_member_permissions")) for c in body]
+            return 200, [
+                dict(
+                    c,
+                    id=str(self.next_id()),
+                    application_id=str(self.application_id),
+                    version="1",
+                    default_member_permissions=c.get("default_member_permissions"),
+                )
+                for c in body
+            ]
         if parts[0] == "channels":
             channel_id = int(parts[1])
             if method == "POST" and parts[2:] == ["messages"]:
@@ -590,18 +834,33 @@ class FakeDiscord:
                     return 204, None
             if len(parts) == 5 and parts[4] == "threads" and method == "POST":
                 thread_id = int(parts[3])
-                return 201, {"id": str(thread_id), "type": 11, "name": body.get("name", "thread"),
-                             "parent_id": str(channel_id), "guild_id": self._guild_of_channel(channel_id),
-                             "owner_id": str(self.bot_user.id), "message_count": 0, "member_count": 1,
-                             "thread_metadata": {"archived": False, "auto_archive_duration": body.get("auto_archive_duration", 1440),
-                                                 "archive_timestamp": datetime.now(UTC).isoformat(), "locked": False}}
+                return 201, {
+                    "id": str(thread_id),
+                    "type": 11,
+                    "name": body.get("name", "thread"),
+                    "parent_id": str(channel_id),
+                    "guild_id": self._guild_of_channel(channel_id),
+                    "owner_id": str(self.bot_user.id),
+                    "message_count": 0,
+                    "member_count": 1,
+                    "thread_metadata": {
+                        "archived": False,
+                        "auto_archive_duration": body.get("auto_archive_duration", 1440),
+                        "archive_timestamp": datetime.now(UTC).isoformat(),
+                        "locked": False,
+                    },
+                }
         if parts[0] == "interactions" and parts[-1] == "callback":
             return self._callback(int(parts[1]), parts[2], body, call.files)
         if parts[0] == "webhooks":
             token = parts[2]
             if method == "POST" and len(parts) == 3:  # followup
-                sent = self._store(self._channel_for_token(token), body, call.files,
-                                   ephemeral=bool(body.get("flags", 0) & EPHEMERAL))
+                sent = self._store(
+                    self._channel_for_token(token),
+                    body,
+                    call.files,
+                    ephemeral=bool(body.get("flags", 0) & EPHEMERAL),
+                )
                 return 200, self._message_payload(sent)
             if len(parts) == 5 and parts[3] == "messages":
                 target = parts[4]
@@ -627,8 +886,9 @@ class FakeDiscord:
     def _channel_for_token(self, token: str) -> int:
         return self._channel_of_interaction.get(self._tokens.get(token, 0), 0)
 
-    def _callback(self, interaction_id: int, token: str, body: dict[str, Any],
-                  files: list[tuple[str, bytes]]) -> tuple[int, Any]:
+    def _callback(
+        self, interaction_id: int, token: str, body: dict[str, Any], files: list[tuple[str, bytes]]
+    ) -> tuple[int, Any]:
         if interaction_id in self._acked:
             return 400, {"message": "Interaction has already been acknowledged.", "code": 40060}
         started = self._acks.get(interaction_id)
@@ -644,8 +904,11 @@ class FakeDiscord:
             ephemeral = bool(data.get("flags", 0) & EPHEMERAL)
             sent = self._store(channel_id, data if kind == 4 else {"content": ""}, files, ephemeral=ephemeral)
             self.original_message_id[token] = sent.id
-            info.update(response_message_id=str(sent.id), response_message_loading=kind == 5,
-                        response_message_ephemeral=ephemeral)
+            info.update(
+                response_message_id=str(sent.id),
+                response_message_loading=kind == 5,
+                response_message_ephemeral=ephemeral,
+            )
             resource["message"] = self._message_payload(sent)
         elif kind in (6, 7):
             message_id = self._component_message.get(interaction_id)
@@ -666,12 +929,27 @@ class FakeDiscord:
             self.spec_violations.append(f"{call.route}: {exc}")
 
     # -- assertions and inspection ---------------------------------------------------------------------
-    def fail(self, method: str, path_contains: str, status: int = 500, *, body: Any = None, times: int = 1,
-             headers: dict[str, str] | None = None, exception: BaseException | None = None) -> Fault:
+    def fail(
+        self,
+        method: str,
+        path_contains: str,
+        status: int = 500,
+        *,
+        body: Any = None,
+        times: int = 1,
+        headers: dict[str, str] | None = None,
+        exception: BaseException | None = None,
+    ) -> Fault:
         """Make the next `times` matching requests fail like Discord would."""
         if body is None and exception is None:
-            body = {"message": {403: "Missing Permissions", 404: "Unknown Channel", 429: "You are being rate limited."}
-                    .get(status, "Internal Server Error"), "code": {403: 50013, 404: 10003}.get(status, 0)}
+            body = {
+                "message": {
+                    403: "Missing Permissions",
+                    404: "Unknown Channel",
+                    429: "You are being rate limited.",
+                }.get(status, "Internal Server Error"),
+                "code": {403: 50013, 404: 10003}.get(status, 0),
+            }
             if status == 429:
                 body.update(retry_after=0.01, **{"global": False})
                 headers = {"Via": "1.1 google", **(headers or {})}
@@ -693,5 +971,3 @@ def _is_background(task: asyncio.Task[Any]) -> bool:
     coro = task.get_coro()
     qualname = getattr(coro, "__qualname__", "")
     return any(qualname.endswith(name) for name in _BACKGROUND)
-
-
