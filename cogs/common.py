@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import date
 
 import discord
+from discord import app_commands
 
+from buddybot import registry
 from buddybot.errors import BuddyError
 from buddybot.models import Actor
 
@@ -55,3 +57,14 @@ async def reply(
         await interaction.followup.send(content, ephemeral=ephemeral, **kwargs)
     else:
         await interaction.response.send_message(content, ephemeral=ephemeral, **kwargs)
+
+
+async def skill_autocomplete(
+    interaction: discord.Interaction, current: str
+) -> list[app_commands.Choice[str]]:
+    """The guild's skills for any `skill` option: prefix matches first, then fuzzy (at most 25)."""
+    if interaction.guild_id is None:
+        return []
+    db = interaction.client.db  # type: ignore[attr-defined]
+    names = await registry.skill_choices(db, interaction.guild_id, current[:100])
+    return [app_commands.Choice(name=n[:100], value=n[:100]) for n in names]

@@ -25,10 +25,10 @@ import discord
 from discord import app_commands
 from discord.ext import commands, tasks
 
-from buddybot import referrals, registry
+from buddybot import referrals
 from buddybot.bot import report_error
 from buddybot.referrals import NeedState, Opened, Volunteer
-from cogs.common import NO_PINGS, actor, guild_id_of, reply, safe, short_date
+from cogs.common import NO_PINGS, actor, guild_id_of, reply, safe, short_date, skill_autocomplete
 
 if TYPE_CHECKING:
     from buddybot.bot import BuddyBot
@@ -310,14 +310,6 @@ class Referrals(commands.Cog):
         await self._expire_quietly()
 
     # -- commands -----------------------------------------------------------------------------------------
-    async def skill_autocomplete(
-        self, interaction: discord.Interaction, current: str
-    ) -> list[app_commands.Choice[str]]:
-        if interaction.guild_id is None:
-            return []
-        names = await registry.skill_choices(self.bot.db, interaction.guild_id, current[:100])
-        return [app_commands.Choice(name=n[:100], value=n[:100]) for n in names]
-
     async def my_needs_autocomplete(
         self, interaction: discord.Interaction, current: str | int
     ) -> list[app_commands.Choice[int]]:

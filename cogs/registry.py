@@ -11,7 +11,7 @@ from discord.ext import commands
 from buddybot import registry
 from buddybot.models import DirectoryEntry, ProfileCard
 from buddybot.when import DateWindow
-from cogs.common import guild_id_of, reply, safe, short_date
+from cogs.common import guild_id_of, reply, safe, short_date, skill_autocomplete
 
 if TYPE_CHECKING:
     from buddybot.bot import BuddyBot
@@ -75,14 +75,6 @@ class Registry(commands.Cog):
 
     def __init__(self, bot: BuddyBot) -> None:
         self.bot = bot
-
-    async def skill_autocomplete(
-        self, interaction: discord.Interaction, current: str
-    ) -> list[app_commands.Choice[str]]:
-        if interaction.guild_id is None:
-            return []
-        names = await registry.skill_choices(self.bot.db, interaction.guild_id, current[:100])
-        return [app_commands.Choice(name=n[:100], value=n[:100]) for n in names]
 
     async def my_skill_autocomplete(
         self, interaction: discord.Interaction, current: str

@@ -85,15 +85,10 @@ class FakeGuild:
         return self.channels[name]
 
 
-@dataclass
-class Sent:
-    """A message as Discord holds it (channel post, interaction reply or followup)."""
+class MessageBody:
+    """Content and embeds of a message body (a stored message, or an interaction reply)."""
 
-    id: int
-    channel_id: int
     data: dict[str, Any]
-    ephemeral: bool = False
-    deleted: bool = False
 
     @property
     def content(self) -> str:
@@ -102,6 +97,17 @@ class Sent:
     @property
     def embeds(self) -> list[dict[str, Any]]:
         return self.data.get("embeds") or []
+
+
+@dataclass
+class Sent(MessageBody):
+    """A message as Discord holds it (channel post, interaction reply or followup)."""
+
+    id: int
+    channel_id: int
+    data: dict[str, Any]
+    ephemeral: bool = False
+    deleted: bool = False
 
     @property
     def components(self) -> list[dict[str, Any]]:
@@ -133,7 +139,7 @@ class Sent:
 
 
 @dataclass
-class Result:
+class Result(MessageBody):
     """What Discord received while one interaction was handled."""
 
     interaction_id: int
@@ -163,14 +169,6 @@ class Result:
     @property
     def ephemeral(self) -> bool:
         return bool(self.data.get("flags", 0) & EPHEMERAL)
-
-    @property
-    def content(self) -> str:
-        return self.data.get("content") or ""
-
-    @property
-    def embeds(self) -> list[dict[str, Any]]:
-        return self.data.get("embeds") or []
 
     @property
     def allowed_mentions(self) -> dict[str, Any] | None:
