@@ -3,6 +3,8 @@
 Uses matplotlib's object API with the Agg canvas (no pyplot, no global state), so it is safe to call
 from a worker thread: the cog renders it with asyncio.to_thread, off the event loop. A render costs
 about 50 ms, so identical charts (same weeks, same numbers) come from a small in-memory cache.
+matplotlib (~40 MB resident) is imported on the first render, so only a bot whose moderators ask
+for /stats pays for it.
 """
 
 from __future__ import annotations
@@ -11,9 +13,6 @@ import functools
 import io
 from collections.abc import Sequence
 from datetime import date
-
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 
 from buddybot.stats import WeekPoint
 
@@ -29,6 +28,9 @@ def requests_per_week_png(points: Sequence[WeekPoint], title: str = "Requests pe
 
 @functools.lru_cache(maxsize=CACHED_CHARTS)
 def _render(points: tuple[tuple[date, int, int], ...], title: str) -> bytes:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     weeks = [w for w, _, _ in points]
     posted = [p for _, p, _ in points]
     filled = [f for _, _, f in points]
