@@ -5,16 +5,17 @@ The schema comes from the real migrations (`Database.open()`); the rows are gene
 is reproducible and its cache key is the migrations' text plus the scale.
 
 Shape (one large guild, the worst case for matching and stats):
-- members: profiles in 50 areas; every 10th has pings off, every 500th is hidden, every 7th is
-  busy until the end of December; a fifth (50 in every 250, so every area has some) has a
-  capacity window covering next week;
+- members: profiles in 50 areas; at random (independent of the area) 10% have pings off, 0.2% are
+  hidden and 1 in 7 is busy until the end of December; a fifth (50 in every 250, so every area has
+  some) has a capacity window covering next week;
 - offers: 3 distinct skills per member over `skills` skills, Zipf-like (skill rank r drawn as
   skills * u**3); the most offered skill is never offered by a member with a capacity window, so
   it is "the most offered skill with nobody available" (the matching worst case);
 - needs: `referrals` filled needs over the last three years, each with its referral (the schema
   has one referral per need: `referrals.need_id` is UNIQUE), plus `requests` recent requests over
   the last 90 days (open, closed, expired) with up to 3 pings each and a volunteer on half of them;
-- fairness counters on offers computed from the pings, as the bot maintains them.
+- offers are inserted last, so the bot's own triggers derive what matching reads (ping counters,
+  area keys, available_offers) exactly as they do in production.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from pathlib import Path
 from buddybot.storage.db import Database, migration_files
 
 CACHE = Path(__file__).resolve().parent / "cache"
-SEED_VERSION = "5"
+SEED_VERSION = "6"
 
 GUILD_ID = 700_000_000_000_000_001
 MEMBER_BASE = 710_000_000_000_000_000  # member i has user id MEMBER_BASE + i
@@ -192,7 +193,7 @@ def _seed_history(conn: sqlite3.Connection, s: Scale) -> None:
         INSERT INTO members (guild_id, user_id, business, area, about, pings, hidden, busy_until,
                              profile_at, created_at, updated_at)
         SELECT :g, :base + i, 'Business ' || i, 'Area ' || (i % :areas), 'Small business number ' || i,
-               i % 10 <> 3, i % 500 = 7, CASE WHEN i % 7 = 1 THEN '2026-12-31' END,
+               u(i, 30) >= 0.1, u(i, 32) < 0.002, CASE WHEN u(i, 31) < 0.143 THEN '2026-12-31' END,
                strftime('%Y-%m-%dT%H:%M:%S+00:00', '2023-11-25', '+' || (i * 997 % 94608000) || ' seconds'),
                '2023-11-25T00:00:00+00:00', '2023-11-25T00:00:00+00:00'
           FROM n
@@ -296,8 +297,8 @@ def _seed_offers(conn: sqlite3.Connection, s: Scale) -> None:
 
 
 def is_hidden(i: int) -> bool:
-    """Member i was hidden by a moderator (the seed hides every 500th, see _seed_history)."""
-    return i % 500 == 7
+    """Member i was hidden by a moderator (the seed hides one in 500 at random, see _seed_history)."""
+    return _mix(i, 32) < 0.002
 
 
 def ranked_skills(conn: sqlite3.Connection, count: int) -> list[str]:

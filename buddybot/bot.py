@@ -9,6 +9,7 @@ import pkgutil
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+import aiohttp
 import discord
 from discord import app_commands
 from discord.ext import commands
@@ -154,7 +155,12 @@ class BuddyBot(commands.Bot):
         if stored == digest and not force:
             log.info("commands unchanged since last sync; not syncing")
             return False
-        synced = await self.tree.sync(guild=guild)
+        try:
+            synced = await self.tree.sync(guild=guild)
+        except (discord.HTTPException, TimeoutError, aiohttp.ClientError):
+            # Serve with the commands Discord already has; the hash is not stored, so the next start retries.
+            log.exception("command sync failed; serving with the commands Discord already has")
+            return False
         await self.db.write(config_sql.set_meta, key, digest)
         log.info("synced %d commands (%s)", len(synced), guild_id or "global")
         return True

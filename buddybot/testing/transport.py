@@ -56,8 +56,11 @@ class Fault:
 
 
 class FakeResponse:
-    def __init__(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, status: int, body: Any, headers: dict[str, str] | None = None, latency: float = 0.0
+    ) -> None:
         self.status = status
+        self._latency = latency
         self.reason = {
             200: "OK",
             204: "No Content",
@@ -73,6 +76,7 @@ class FakeResponse:
             self.headers.setdefault("content-type", "application/json")
 
     async def text(self, encoding: str = "utf-8") -> str:
+        await asyncio.sleep(self._latency)  # network I/O: other tasks run meanwhile, as in production
         return self._text
 
     async def read(self) -> bytes:
@@ -118,6 +122,7 @@ class FakeSession:
         self.closed = False
         self.faults: list[Fault] = []
         self.calls: list[RestCall] = []
+        self.latency = 0.0  # seconds each response takes; tests of interleaving set a few ms
 
     def request(self, method: str, url: str, **kwargs: Any) -> FakeResponse | _Raiser:
         parts = urlsplit(str(url))
@@ -142,7 +147,7 @@ class FakeSession:
                 call.response = fault.body
                 return FakeResponse(fault.status, fault.body, fault.headers)
         call.status, call.response = self._handler(call)
-        return FakeResponse(call.status, call.response)
+        return FakeResponse(call.status, call.response, latency=self.latency)
 
     async def ws_connect(self, url: str, **kwargs: Any) -> FakeGatewaySocket:
         return self._socket_factory()
