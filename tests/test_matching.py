@@ -251,7 +251,7 @@ def test_plan_walks_ranking_indexes_without_sorting_or_scanning(conn: sqlite3.Co
     assert tables and all(line.startswith("SEARCH") for line in tables), lines
     walks = [line for line in lines if line.startswith(("SEARCH w ", "SEARCH o "))]
     assert walks == [
-        "SEARCH w USING COVERING INDEX available_offers_by_rank (guild_id=? AND skill=?)",
+        "SEARCH w USING COVERING INDEX available_offers_by_area_rank (guild_id=? AND skill=? AND area_key=?)",
         "SEARCH w USING COVERING INDEX available_offers_by_rank (guild_id=? AND skill=?)",
         "SEARCH o USING COVERING INDEX offers_by_area_rank (guild_id=? AND skill=? AND area_key=?)",
         "SEARCH o USING COVERING INDEX offers_by_rank (guild_id=? AND skill=?)",

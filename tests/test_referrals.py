@@ -598,3 +598,18 @@ async def test_the_need_commands_as_discord_sees_them(world: World) -> None:
         "close": [("need_id", True)],
     }
     assert need.get("contexts") == [0] or need.get("dm_permission") is False
+
+
+async def test_moving_area_after_saying_available_moves_you_into_the_local_tier(world: World) -> None:
+    """members.area -> offers.area_key -> available_offers.area_key (migrations 002 and 005) stay in step."""
+    await world.discord.slash("config set", world.mod, max_pings=1)
+    for user, area in ((world.bob, "Old Town"), (world.carol, "Elsewhere")):
+        await world.discord.slash("profile set", user, business=f"{user.name} & co", area=area)
+        await world.discord.slash("offer add", user, skill="bookkeeping")
+        await world.discord.slash("available", user, when="this week")
+    await world.discord.slash("profile set", world.carol, business="carol & co", area="  riverside ")
+    r = await world.discord.slash(
+        "need ask", world.alice, skill="bookkeeping", when="this week", area="Riverside"
+    )
+    (post,) = r.posts
+    assert [int(u) for u in post.json["allowed_mentions"]["users"]] == [world.carol.id]

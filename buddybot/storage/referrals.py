@@ -54,22 +54,15 @@ _FIRST_WINDOW = f"""NOT EXISTS (SELECT 1 FROM availability a
 # visited). So offerers available only at other times cost nothing unless someone is available then.
 _ANYONE_AVAILABLE = f"""EXISTS (SELECT 1 FROM available_offers AS g INDEXED BY available_offers_by_start
                   WHERE g.guild_id = :guild AND g.skill = :skill AND {_OVERLAPS.format(t="g")})"""
-# Tier 0 also needs someone in the requester's area to be available: the area's members are found through
-# members_by_area_key (migration 005) and each is one primary-key seek into available_offers.
-_ANYONE_HERE_AVAILABLE = f"""EXISTS (SELECT 1 FROM members AS h INDEXED BY members_by_area_key
-                  WHERE h.guild_id = :guild AND {area_sql("h.area")} = {area_sql(":area")}
-                    AND EXISTS (SELECT 1 FROM available_offers AS g
-                                 WHERE g.guild_id = h.guild_id AND g.user_id = h.user_id AND g.skill = :skill
-                                   AND {_OVERLAPS.format(t="g")}))"""
 _AVAILABLE_ARM = f"""SELECT * FROM (
     SELECT w.user_id, {{tier}} AS tier
-      FROM available_offers AS w INDEXED BY available_offers_by_rank
+      FROM available_offers AS w INDEXED BY {{index}}
       JOIN members AS m ON m.guild_id = w.guild_id AND m.user_id = w.user_id
      WHERE w.guild_id = :guild AND w.skill = :skill AND {_OVERLAPS.format(t="w")}
        AND {_ELIGIBLE.format(t="w")}
        AND {{area}} AND {_FIRST_WINDOW}
      ORDER BY w.pings_30d, w.last_pinged_at, w.user_id
-     LIMIT CASE WHEN {_ANYONE_AVAILABLE} {{also}} THEN :limit ELSE 0 END)"""
+     LIMIT CASE WHEN {_ANYONE_AVAILABLE} THEN :limit ELSE 0 END)"""
 _OFFERS_ARM = f"""SELECT * FROM (
     SELECT o.user_id, {{tier}} AS tier
       FROM offers AS o INDEXED BY {{index}}
@@ -80,12 +73,15 @@ _OFFERS_ARM = f"""SELECT * FROM (
      ORDER BY o.pings_30d, o.last_pinged_at, o.user_id
      LIMIT :limit)"""
 _ARMS = (
+    # Tier 0 walks only the available offerers of the requester's area (migration 005's index).
     _AVAILABLE_ARM.format(
-        tier=0,
-        area=f"{_KEY} IS NOT NULL AND {area_sql('m.area')} = {_KEY}",
-        also=f"AND {_ANYONE_HERE_AVAILABLE}",
+        tier=0, index="available_offers_by_area_rank", area=f"{_KEY} IS NOT NULL AND w.area_key = {_KEY}"
     ),
-    _AVAILABLE_ARM.format(tier=1, area=f"({_KEY} IS NULL OR {area_sql('m.area')} IS NOT {_KEY})", also=""),
+    _AVAILABLE_ARM.format(
+        tier=1,
+        index="available_offers_by_rank",
+        area=f"({_KEY} IS NULL OR {area_sql('m.area')} IS NOT {_KEY})",
+    ),
     _OFFERS_ARM.format(
         tier=2, index="offers_by_area_rank", area=f"{_KEY} IS NOT NULL AND o.area_key = {_KEY}"
     ),
