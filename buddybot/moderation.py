@@ -21,13 +21,20 @@ def _reason(reason: str | None, *, required: bool = False) -> str | None:
     return clean_text(reason, "reason", MAX_REASON, required=required)
 
 
-def _hide(
-    conn: sqlite3.Connection, guild_id: int, actor: Actor, user_id: int, reason: str | None, now: str
+def _set_hidden(
+    conn: sqlite3.Connection,
+    guild_id: int,
+    actor: Actor,
+    user_id: int,
+    hidden: bool,
+    reason: str | None,
+    now: str,
 ) -> bool:
     require_moderator(conn, guild_id, actor)
-    changed = sql.hide(conn, guild_id, user_id, now)
+    changed = (sql.hide if hidden else sql.unhide)(conn, guild_id, user_id, now)
     if changed:
-        sql.audit(conn, guild_id, actor.user_id, "hide_member", "member", user_id, reason, now)
+        action = "hide_member" if hidden else "unhide_member"
+        sql.audit(conn, guild_id, actor.user_id, action, "member", user_id, reason, now)
     return changed
 
 
@@ -44,23 +51,13 @@ async def hide_member(
     """Hidden members vanish from the directory and from referral matching; False if already hidden."""
     if is_bot:
         raise BuddyError("Bots never appear in the directory or matching; there is nothing to hide.")
-    return await db.write(_hide, guild_id, actor, user_id, _reason(reason), utc_iso(now))
-
-
-def _unhide(
-    conn: sqlite3.Connection, guild_id: int, actor: Actor, user_id: int, reason: str | None, now: str
-) -> bool:
-    require_moderator(conn, guild_id, actor)
-    changed = sql.unhide(conn, guild_id, user_id, now)
-    if changed:
-        sql.audit(conn, guild_id, actor.user_id, "unhide_member", "member", user_id, reason, now)
-    return changed
+    return await db.write(_set_hidden, guild_id, actor, user_id, True, _reason(reason), utc_iso(now))
 
 
 async def unhide_member(
     db: Database, guild_id: int, actor: Actor, user_id: int, *, reason: str | None = None, now: datetime
 ) -> bool:
-    return await db.write(_unhide, guild_id, actor, user_id, _reason(reason), utc_iso(now))
+    return await db.write(_set_hidden, guild_id, actor, user_id, False, _reason(reason), utc_iso(now))
 
 
 def _remove_need(
