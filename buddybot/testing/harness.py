@@ -11,10 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from unittest import mock
 
@@ -23,18 +20,24 @@ import discord
 from discord import app_commands
 from discord.gateway import DiscordWebSocket
 
+from buddybot.testing.records import (
+    ACK_DEADLINE_S,
+    EPHEMERAL,
+    MANAGE_GUILD,
+    MEMBER_PERMISSIONS,
+    FakeGuild,
+    FakeUser,
+    MessageBody,
+    Result,
+    Sent,
+    snowflake,
+)
+from buddybot.testing.rest import DiscordRest
 from buddybot.testing.transport import FakeGatewaySocket, FakeSession, Fault, RestCall
 
 if TYPE_CHECKING:
     from buddybot.testing.openapi import DiscordSpec
 
-DISCORD_EPOCH_MS = 1420070400000
-MANAGE_GUILD = 1 << 5
-MEMBER_PERMISSIONS = (
-    (1 << 10) | (1 << 11) | (1 << 14) | (1 << 15) | (1 << 16) | (1 << 6) | (1 << 31) | (1 << 35) | (1 << 38)
-)
-ACK_DEADLINE_S = 3.0
-EPHEMERAL = 64
 # Long-lived tasks a dispatch may start that are not part of handling the interaction.
 _BACKGROUND = (
     "_View__timeout_task_impl",
@@ -44,170 +47,19 @@ _BACKGROUND = (
     "BaseView.__timeout_task_impl",
 )  # discord.py 2.7: View/Modal timeouts (qualname is not mangled)
 
-
-def snowflake(counter: itertools.count) -> int:
-    return ((int(time.time() * 1000) - DISCORD_EPOCH_MS) << 22) | (next(counter) & 0x3FFFFF)
-
-
-@dataclass
-class FakeUser:
-    id: int
-    name: str
-    bot: bool = False
-    permissions: dict[int, int] = field(default_factory=dict)  # guild id -> permission bits
-    roles: dict[int, list[int]] = field(default_factory=dict)
-
-    @property
-    def mention(self) -> str:
-        return f"<@{self.id}>"
-
-    def payload(self) -> dict[str, Any]:
-        return {
-            "id": str(self.id),
-            "username": self.name,
-            "discriminator": "0",
-            "global_name": self.name.title(),
-            "avatar": None,
-            "bot": self.bot,
-            "public_flags": 0,
-        }
+__all__ = [
+    "EPHEMERAL",
+    "MANAGE_GUILD",
+    "FakeDiscord",
+    "FakeGuild",
+    "FakeUser",
+    "MessageBody",
+    "Result",
+    "Sent",
+]
 
 
-@dataclass
-class FakeGuild:
-    id: int
-    name: str
-    owner_id: int
-    channels: dict[str, int] = field(default_factory=dict)
-    roles: dict[str, int] = field(default_factory=dict)
-
-    def channel(self, name: str = "general") -> int:
-        return self.channels[name]
-
-
-class MessageBody:
-    """Content and embeds of a message body (a stored message, or an interaction reply)."""
-
-    data: dict[str, Any]
-
-    @property
-    def content(self) -> str:
-        return self.data.get("content") or ""
-
-    @property
-    def embeds(self) -> list[dict[str, Any]]:
-        return self.data.get("embeds") or []
-
-
-@dataclass
-class Sent(MessageBody):
-    """A message as Discord holds it (channel post, interaction reply or followup)."""
-
-    id: int
-    channel_id: int
-    data: dict[str, Any]
-    ephemeral: bool = False
-    deleted: bool = False
-
-    @property
-    def components(self) -> list[dict[str, Any]]:
-        return self.data.get("components") or []
-
-    def find_component(self, label: str) -> dict[str, Any]:
-        for row in self.components:
-            for comp in row.get("components", []):
-                if label in (comp.get("label"), comp.get("custom_id"), comp.get("placeholder")):
-                    return comp
-        raise LookupError(f"no component {label!r} on message {self.id}: {self.labels()}")
-
-    def labels(self) -> list[str]:
-        return [
-            c.get("label") or c.get("placeholder") or c.get("custom_id")
-            for row in self.components
-            for c in row.get("components", [])
-        ]
-
-    def text(self) -> str:
-        """Content and embed text together, for assertions and the demo transcript."""
-        parts = [self.content]
-        for e in self.embeds:
-            parts += [e.get("title", ""), e.get("description", "")]
-            parts += [f"{f['name']}: {f['value']}" for f in e.get("fields", [])]
-            if e.get("footer"):
-                parts.append(e["footer"].get("text", ""))
-        return "\n".join(p for p in parts if p)
-
-
-@dataclass
-class Result(MessageBody):
-    """What Discord received while one interaction was handled."""
-
-    interaction_id: int
-    token: str
-    calls: list[RestCall]
-    discord: FakeDiscord
-
-    @property
-    def callbacks(self) -> list[RestCall]:
-        return [
-            c for c in self.calls if c.path.endswith("/callback") and f"/{self.interaction_id}/" in c.path
-        ]
-
-    @property
-    def response(self) -> dict[str, Any]:
-        """The interaction callback body (type + data)."""
-        if not self.callbacks:
-            raise AssertionError(
-                f"the bot did not answer the interaction; calls: {[c.route for c in self.calls]}"
-            )
-        return self.callbacks[0].json
-
-    @property
-    def data(self) -> dict[str, Any]:
-        return self.response.get("data") or {}
-
-    @property
-    def ephemeral(self) -> bool:
-        return bool(self.data.get("flags", 0) & EPHEMERAL)
-
-    @property
-    def allowed_mentions(self) -> dict[str, Any] | None:
-        return self.data.get("allowed_mentions")
-
-    @property
-    def message(self) -> Sent:
-        """The message the callback created (type 4)."""
-        return self.discord.messages[self.discord.original_message_id[self.token]]
-
-    @property
-    def posts(self) -> list[RestCall]:
-        """Channel messages the bot created during this interaction."""
-        return [
-            c
-            for c in self.calls
-            if c.method == "POST"
-            and c.path.startswith("/channels/")
-            and c.path.endswith("/messages")
-            and 200 <= c.status < 300
-        ]
-
-    @property
-    def followups(self) -> list[RestCall]:
-        return [
-            c
-            for c in self.calls
-            if c.method == "POST" and c.path.startswith("/webhooks/") and self.token in c.path
-        ]
-
-    def text(self) -> str:
-        return Sent(0, 0, self.data).text()
-
-    def choices(self) -> list[dict[str, Any]]:
-        assert self.response["type"] == 8, self.response
-        return self.data["choices"]
-
-
-class FakeDiscord:
+class FakeDiscord(DiscordRest):
     """A guild world plus the REST and gateway ends of Discord, with every request recorded."""
 
     def __init__(self, *, spec: DiscordSpec | None = None) -> None:
@@ -726,205 +578,6 @@ class FakeDiscord:
 
     def _original_payload(self, result: Result) -> dict[str, Any]:
         return {"channel_id": self._channel_of_interaction.get(result.interaction_id)}
-
-    # -- REST answers ---------------------------------------------------------------------------------
-    def _message_payload(self, sent: Sent) -> dict[str, Any]:
-        return {
-            "id": str(sent.id),
-            "channel_id": str(sent.channel_id),
-            "type": 0,
-            "content": sent.content,
-            "author": self.bot_user.payload(),
-            "embeds": sent.embeds,
-            "components": sent.components,
-            "attachments": sent.data.get("attachments", []),
-            "mentions": [],
-            "mention_roles": [],
-            "mention_everyone": False,
-            "pinned": False,
-            "tts": False,
-            "timestamp": datetime.now(UTC).isoformat(),
-            "edited_timestamp": None,
-            "flags": EPHEMERAL if sent.ephemeral else 0,
-            "application_id": str(self.application_id),
-        }
-
-    def _store(
-        self,
-        channel_id: int,
-        body: dict[str, Any],
-        files: list[tuple[str, bytes]],
-        *,
-        ephemeral: bool = False,
-    ) -> Sent:
-        data = dict(body)
-        if files:
-            data["attachments"] = [
-                {
-                    "id": str(i),
-                    "filename": name,
-                    "size": len(blob),
-                    "url": f"https://cdn.invalid/{name}",
-                    "proxy_url": f"https://cdn.invalid/{name}",
-                }
-                for i, (name, blob) in enumerate(files)
-            ]
-            data["files"] = files
-        sent = Sent(self.next_id(), channel_id, data, ephemeral=ephemeral)
-        self.messages[sent.id] = sent
-        return sent
-
-    def _edit(self, sent: Sent, body: dict[str, Any], files: list[tuple[str, bytes]]) -> Sent:
-        sent.data.update({k: v for k, v in body.items() if k != "attachments" or not files})
-        if files:
-            sent.data["files"] = files
-        return sent
-
-    def _answer(self, call: RestCall) -> tuple[int, Any]:
-        self._validate(call)
-        method, parts = call.method, call.path.strip("/").split("/")
-        body = call.json or {}
-        if call.path == "/users/@me" and method == "GET":
-            return 200, self.bot_user.payload()
-        if call.path == "/oauth2/applications/@me":
-            return 200, {
-                "id": str(self.application_id),
-                "name": "BuddyBot",
-                "description": "",
-                "icon": None,
-                "rpc_origins": [],
-                "bot_public": True,
-                "bot_require_code_grant": False,
-                "owner": self.bot_user.payload(),
-                "team": None,
-                "verify_key": "0" * 64,
-                "flags": 0,
-                "summary": "",
-                "bot": self.bot_user.payload(),
-            }
-        if parts[0] == "applications" and parts[-1] == "commands" and method == "PUT":
-            key = parts[3] if len(parts) > 3 else "global"
-            self.synced_commands[key] = body
-            return 200, [
-                dict(
-                    c,
-                    id=str(self.next_id()),
-                    application_id=str(self.application_id),
-                    version="1",
-                    default_member_permissions=c.get("default_member_permissions"),
-                )
-                for c in body
-            ]
-        if parts[0] == "channels":
-            channel_id = int(parts[1])
-            if method == "POST" and parts[2:] == ["messages"]:
-                return 200, self._message_payload(self._store(channel_id, body, call.files))
-            if len(parts) == 4 and parts[2] == "messages":
-                sent = self.messages.get(int(parts[3]))
-                if sent is None or sent.deleted:
-                    return 404, {"message": "Unknown Message", "code": 10008}
-                if method == "PATCH":
-                    return 200, self._message_payload(self._edit(sent, body, call.files))
-                if method == "GET":
-                    return 200, self._message_payload(sent)
-                if method == "DELETE":
-                    sent.deleted = True
-                    return 204, None
-            if len(parts) == 5 and parts[4] == "threads" and method == "POST":
-                thread_id = int(parts[3])
-                return 201, {
-                    "id": str(thread_id),
-                    "type": 11,
-                    "name": body.get("name", "thread"),
-                    "parent_id": str(channel_id),
-                    "guild_id": self._guild_of_channel(channel_id),
-                    "owner_id": str(self.bot_user.id),
-                    "message_count": 0,
-                    "member_count": 1,
-                    "thread_metadata": {
-                        "archived": False,
-                        "auto_archive_duration": body.get("auto_archive_duration", 1440),
-                        "archive_timestamp": datetime.now(UTC).isoformat(),
-                        "locked": False,
-                    },
-                }
-        if parts[0] == "interactions" and parts[-1] == "callback":
-            return self._callback(int(parts[1]), parts[2], body, call.files)
-        if parts[0] == "webhooks":
-            token = parts[2]
-            if method == "POST" and len(parts) == 3:  # followup
-                sent = self._store(
-                    self._channel_for_token(token),
-                    body,
-                    call.files,
-                    ephemeral=bool(body.get("flags", 0) & EPHEMERAL),
-                )
-                return 200, self._message_payload(sent)
-            if len(parts) == 5 and parts[3] == "messages":
-                target = parts[4]
-                message_id = self.original_message_id.get(token) if target == "@original" else int(target)
-                sent = self.messages.get(message_id) if message_id else None
-                if sent is None:
-                    return 404, {"message": "Unknown Message", "code": 10008}
-                if method == "PATCH":
-                    return 200, self._message_payload(self._edit(sent, body, call.files))
-                if method == "GET":
-                    return 200, self._message_payload(sent)
-                if method == "DELETE":
-                    sent.deleted = True
-                    return 204, None
-        return 404, {"message": "404: Not Found", "code": 0}
-
-    def _guild_of_channel(self, channel_id: int) -> str | None:
-        for guild in self.guilds.values():
-            if channel_id in guild.channels.values():
-                return str(guild.id)
-        return None
-
-    def _channel_for_token(self, token: str) -> int:
-        return self._channel_of_interaction.get(self._tokens.get(token, 0), 0)
-
-    def _callback(
-        self, interaction_id: int, token: str, body: dict[str, Any], files: list[tuple[str, bytes]]
-    ) -> tuple[int, Any]:
-        if interaction_id in self._acked:
-            return 400, {"message": "Interaction has already been acknowledged.", "code": 40060}
-        started = self._acks.get(interaction_id)
-        if started is None or asyncio.get_running_loop().time() - started > self.ack_deadline:
-            return 404, {"message": "Unknown interaction", "code": 10062}
-        self._acked.add(interaction_id)
-        kind = body["type"]
-        data = body.get("data") or {}
-        info: dict[str, Any] = {"id": str(interaction_id), "type": 2}
-        resource: dict[str, Any] = {"type": kind}
-        channel_id = self._channel_for_token(token)
-        if kind in (4, 5):
-            ephemeral = bool(data.get("flags", 0) & EPHEMERAL)
-            sent = self._store(channel_id, data if kind == 4 else {"content": ""}, files, ephemeral=ephemeral)
-            self.original_message_id[token] = sent.id
-            info.update(
-                response_message_id=str(sent.id),
-                response_message_loading=kind == 5,
-                response_message_ephemeral=ephemeral,
-            )
-            resource["message"] = self._message_payload(sent)
-        elif kind in (6, 7):
-            message_id = self._component_message.get(interaction_id)
-            if message_id is not None:
-                self.original_message_id[token] = message_id
-                if kind == 7:
-                    self._edit(self.messages[message_id], data, files)
-                info.update(response_message_id=str(message_id))
-                resource["message"] = self._message_payload(self.messages[message_id])
-        return 200, {"interaction": info, "resource": resource}
-
-    def _validate(self, call: RestCall) -> None:
-        if self.spec is None or call.json is None:
-            return
-        try:
-            self.spec.validate_request(call.method, call.path, call.json)
-        except AssertionError as exc:
-            self.spec_violations.append(f"{call.route}: {exc}")
 
     # -- assertions and inspection ---------------------------------------------------------------------
     def fail(

@@ -1,0 +1,183 @@
+"""The offline Discord's records: members, guilds, stored messages and interaction results."""
+
+from __future__ import annotations
+
+import itertools
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from buddybot.testing.transport import RestCall
+
+if TYPE_CHECKING:
+    from buddybot.testing.harness import FakeDiscord
+
+DISCORD_EPOCH_MS = 1420070400000
+MANAGE_GUILD = 1 << 5
+MEMBER_PERMISSIONS = (
+    (1 << 10) | (1 << 11) | (1 << 14) | (1 << 15) | (1 << 16) | (1 << 6) | (1 << 31) | (1 << 35) | (1 << 38)
+)
+ACK_DEADLINE_S = 3.0
+EPHEMERAL = 64
+
+
+def snowflake(counter: itertools.count) -> int:
+    return ((int(time.time() * 1000) - DISCORD_EPOCH_MS) << 22) | (next(counter) & 0x3FFFFF)
+
+
+@dataclass
+class FakeUser:
+    id: int
+    name: str
+    bot: bool = False
+    permissions: dict[int, int] = field(default_factory=dict)  # guild id -> permission bits
+    roles: dict[int, list[int]] = field(default_factory=dict)
+
+    @property
+    def mention(self) -> str:
+        return f"<@{self.id}>"
+
+    def payload(self) -> dict[str, Any]:
+        return {
+            "id": str(self.id),
+            "username": self.name,
+            "discriminator": "0",
+            "global_name": self.name.title(),
+            "avatar": None,
+            "bot": self.bot,
+            "public_flags": 0,
+        }
+
+
+@dataclass
+class FakeGuild:
+    id: int
+    name: str
+    owner_id: int
+    channels: dict[str, int] = field(default_factory=dict)
+    roles: dict[str, int] = field(default_factory=dict)
+
+    def channel(self, name: str = "general") -> int:
+        return self.channels[name]
+
+
+class MessageBody:
+    """Content and embeds of a message body (a stored message, or an interaction reply)."""
+
+    data: dict[str, Any]
+
+    @property
+    def content(self) -> str:
+        return self.data.get("content") or ""
+
+    @property
+    def embeds(self) -> list[dict[str, Any]]:
+        return self.data.get("embeds") or []
+
+
+@dataclass
+class Sent(MessageBody):
+    """A message as Discord holds it (channel post, interaction reply or followup)."""
+
+    id: int
+    channel_id: int
+    data: dict[str, Any]
+    ephemeral: bool = False
+    deleted: bool = False
+
+    @property
+    def components(self) -> list[dict[str, Any]]:
+        return self.data.get("components") or []
+
+    def find_component(self, label: str) -> dict[str, Any]:
+        for row in self.components:
+            for comp in row.get("components", []):
+                if label in (comp.get("label"), comp.get("custom_id"), comp.get("placeholder")):
+                    return comp
+        raise LookupError(f"no component {label!r} on message {self.id}: {self.labels()}")
+
+    def labels(self) -> list[str]:
+        return [
+            c.get("label") or c.get("placeholder") or c.get("custom_id")
+            for row in self.components
+            for c in row.get("components", [])
+        ]
+
+    def text(self) -> str:
+        """Content and embed text together, for assertions and the demo transcript."""
+        parts = [self.content]
+        for e in self.embeds:
+            parts += [e.get("title", ""), e.get("description", "")]
+            parts += [f"{f['name']}: {f['value']}" for f in e.get("fields", [])]
+            if e.get("footer"):
+                parts.append(e["footer"].get("text", ""))
+        return "\n".join(p for p in parts if p)
+
+
+@dataclass
+class Result(MessageBody):
+    """What Discord received while one interaction was handled."""
+
+    interaction_id: int
+    token: str
+    calls: list[RestCall]
+    discord: FakeDiscord
+
+    @property
+    def callbacks(self) -> list[RestCall]:
+        return [
+            c for c in self.calls if c.path.endswith("/callback") and f"/{self.interaction_id}/" in c.path
+        ]
+
+    @property
+    def response(self) -> dict[str, Any]:
+        """The interaction callback body (type + data)."""
+        if not self.callbacks:
+            raise AssertionError(
+                f"the bot did not answer the interaction; calls: {[c.route for c in self.calls]}"
+            )
+        return self.callbacks[0].json
+
+    @property
+    def data(self) -> dict[str, Any]:
+        return self.response.get("data") or {}
+
+    @property
+    def ephemeral(self) -> bool:
+        return bool(self.data.get("flags", 0) & EPHEMERAL)
+
+    @property
+    def allowed_mentions(self) -> dict[str, Any] | None:
+        return self.data.get("allowed_mentions")
+
+    @property
+    def message(self) -> Sent:
+        """The message the callback created (type 4)."""
+        return self.discord.messages[self.discord.original_message_id[self.token]]
+
+    @property
+    def posts(self) -> list[RestCall]:
+        """Channel messages the bot created during this interaction."""
+        return [
+            c
+            for c in self.calls
+            if c.method == "POST"
+            and c.path.startswith("/channels/")
+            and c.path.endswith("/messages")
+            and 200 <= c.status < 300
+        ]
+
+    @property
+    def followups(self) -> list[RestCall]:
+        return [
+            c
+            for c in self.calls
+            if c.method == "POST" and c.path.startswith("/webhooks/") and self.token in c.path
+        ]
+
+    def text(self) -> str:
+        return Sent(0, 0, self.data).text()
+
+    def choices(self) -> list[dict[str, Any]]:
+        assert self.response["type"] == 8, self.response
+        return self.data["choices"]
