@@ -19,7 +19,7 @@ from buddybot.agreements import LIMITS, NOTE_MAX, TERMS_TEMPLATE, Buddy, Details
 from buddybot.bot import report_error, send_ephemeral
 from buddybot.errors import BuddyError
 from buddybot.when import DateWindow
-from cogs.common import NO_PINGS, actor, guild_id_of, reply, safe
+from cogs.common import NO_PINGS, actor, guild_id_of, pings, reply, safe
 
 if TYPE_CHECKING:
     from buddybot.bot import BuddyBot
@@ -52,16 +52,6 @@ FIELDS = (
     ("fee", "Fee", "The total fee and how it is paid, e.g. £1,200, half upfront", discord.TextStyle.short),
     ("dates", "Dates", "e.g. next week, 1-5 dec, 2026-12-01 to 2026-12-05", discord.TextStyle.short),
 )
-
-
-def pings(*user_ids: int) -> discord.AllowedMentions:
-    """Allow exactly these users to be pinged: never everyone, never roles."""
-    return discord.AllowedMentions(
-        everyone=False,
-        roles=False,
-        replied_user=False,
-        users=[discord.Object(u) for u in dict.fromkeys(user_ids)],
-    )
 
 
 def mentions(user_ids: list[int]) -> str:

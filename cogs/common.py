@@ -14,6 +14,16 @@ from buddybot.models import Actor
 NO_PINGS = discord.AllowedMentions.none()
 
 
+def pings(*user_ids: int) -> discord.AllowedMentions:
+    """Exactly these users (each once), nobody else: no @everyone, no roles, no reply ping."""
+    return discord.AllowedMentions(
+        everyone=False,
+        roles=False,
+        replied_user=False,
+        users=[discord.Object(u) for u in dict.fromkeys(user_ids)],
+    )
+
+
 def safe(text: str | None, limit: int | None = None) -> str:
     """Member text made inert for Discord: markdown and mentions escaped, optionally shortened."""
     if not text:

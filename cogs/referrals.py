@@ -28,7 +28,7 @@ from discord.ext import commands, tasks
 from buddybot import referrals
 from buddybot.bot import report_error
 from buddybot.referrals import NeedState, Opened, Volunteer
-from cogs.common import NO_PINGS, actor, guild_id_of, reply, safe, short_date, skill_autocomplete
+from cogs.common import NO_PINGS, actor, guild_id_of, pings, reply, safe, short_date, skill_autocomplete
 
 if TYPE_CHECKING:
     from buddybot.bot import BuddyBot
@@ -42,13 +42,6 @@ THREAD_ARCHIVE_MINUTES = 10080
 WHEN_HELP = "e.g. this week, next monday, 1-5 dec, mon-fri"
 POST_ERRORS = (discord.HTTPException, asyncio.TimeoutError, aiohttp.ClientError, OSError)
 STATE_COLOURS = {"open": discord.Colour.green(), "filled": discord.Colour.blurple()}
-
-
-def pings(*user_ids: int) -> discord.AllowedMentions:
-    """Exactly these users, nobody else: no @everyone, no roles, no reply ping."""
-    return discord.AllowedMentions(
-        everyone=False, roles=False, replied_user=False, users=[discord.Object(uid) for uid in user_ids]
-    )
 
 
 def jump_url(guild_id: int, channel_id: int | None, message_id: int | None) -> str | None:

@@ -10,7 +10,7 @@ from discord.ext import commands
 
 from buddybot import shoutouts
 from buddybot.errors import BuddyError
-from cogs.common import guild_id_of, reply, safe
+from cogs.common import guild_id_of, pings, reply, safe
 
 if TYPE_CHECKING:
     from buddybot.bot import BuddyBot
@@ -21,12 +21,6 @@ def render_shoutout(shoutout: shoutouts.Shoutout) -> tuple[str, discord.Embed]:
     embed = discord.Embed(description=safe(shoutout.message, 2000), colour=discord.Colour.gold())
     embed.add_field(name="From", value=f"<@{shoutout.giver_id}>")
     return content, embed
-
-
-def only_pings(user_id: int) -> discord.AllowedMentions:
-    return discord.AllowedMentions(
-        everyone=False, roles=False, users=[discord.Object(user_id)], replied_user=False
-    )
 
 
 class Shoutouts(commands.Cog):
@@ -62,7 +56,7 @@ class Shoutouts(commands.Cog):
         content, embed = render_shoutout(shoutout)
         channel = self.bot.get_partial_messageable(shoutout.channel_id, guild_id=interaction.guild_id)
         try:
-            sent = await channel.send(content, embed=embed, allowed_mentions=only_pings(shoutout.receiver_id))
+            sent = await channel.send(content, embed=embed, allowed_mentions=pings(shoutout.receiver_id))
         except (TimeoutError, discord.HTTPException) as exc:
             await shoutouts.not_posted(self.bot.db, shoutout)
             raise BuddyError(
