@@ -114,10 +114,10 @@ class Transcript:
 async def run_demo(db_path: str | None = None, out: Any = None) -> Transcript:
     with tempfile.TemporaryDirectory(prefix="buddybot-demo-") as tmp:
         path = Path(db_path) if db_path else Path(tmp) / "demo.sqlite3"
-        return await _play(path, out)
+        return await _play(path, out, kept=db_path is not None)
 
 
-async def _play(path: Path, out: Any) -> Transcript:
+async def _play(path: Path, out: Any, *, kept: bool) -> Transcript:
     from buddybot.demo_script import play
 
     discord = FakeDiscord()
@@ -133,5 +133,6 @@ async def _play(path: Path, out: Any) -> Transcript:
     finally:
         await discord.close_bot()
     transcript.heading("The end")
-    transcript.say(f"Database: {path} · {len(discord.calls)} REST calls, all answered offline.")
+    where = f"kept in {path}" if kept else "temporary (keep it with `buddybot demo --db PATH`)"
+    transcript.say(f"{len(discord.calls)} REST calls, all answered offline. Database: {where}.")
     return transcript
