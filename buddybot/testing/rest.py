@@ -127,16 +127,7 @@ class DiscordRest:
             if method == "POST" and parts[2:] == ["messages"]:
                 return 200, self._message_payload(self._store(channel_id, body, call.files))
             if len(parts) == 4 and parts[2] == "messages":
-                sent = self.messages.get(int(parts[3]))
-                if sent is None or sent.deleted:
-                    return 404, {"message": "Unknown Message", "code": 10008}
-                if method == "PATCH":
-                    return 200, self._message_payload(self._edit(sent, body, call.files))
-                if method == "GET":
-                    return 200, self._message_payload(sent)
-                if method == "DELETE":
-                    sent.deleted = True
-                    return 204, None
+                return self._on_message(method, self.messages.get(int(parts[3])), body, call.files)
             if len(parts) == 5 and parts[4] == "threads" and method == "POST":
                 thread_id = int(parts[3])
                 return 201, {
@@ -171,16 +162,21 @@ class DiscordRest:
                 target = parts[4]
                 message_id = self.original_message_id.get(token) if target == "@original" else int(target)
                 sent = self.messages.get(message_id) if message_id else None
-                if sent is None:
-                    return 404, {"message": "Unknown Message", "code": 10008}
-                if method == "PATCH":
-                    return 200, self._message_payload(self._edit(sent, body, call.files))
-                if method == "GET":
-                    return 200, self._message_payload(sent)
-                if method == "DELETE":
-                    sent.deleted = True
-                    return 204, None
+                return self._on_message(method, sent, body, call.files)
         return 404, {"message": "404: Not Found", "code": 0}
+
+    def _on_message(
+        self, method: str, sent: Sent | None, body: dict[str, Any], files: list[tuple[str, bytes]]
+    ) -> tuple[int, Any]:
+        """GET, PATCH or DELETE one message, through a channel route or an interaction webhook."""
+        if sent is None or sent.deleted:
+            return 404, {"message": "Unknown Message", "code": 10008}
+        if method == "PATCH":
+            return 200, self._message_payload(self._edit(sent, body, files))
+        if method == "DELETE":
+            sent.deleted = True
+            return 204, None
+        return 200, self._message_payload(sent)
 
     def _guild_of_channel(self, channel_id: int) -> str | None:
         for guild in self.guilds.values():
