@@ -9,8 +9,8 @@ from buddybot.testing.harness import FakeDiscord, FakeGuild, FakeUser, Sent
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 if TYPE_CHECKING:
-    from buddybot.demo import Transcript
     from buddybot.testing.world import FakeClock
+    from buddybot.transcript import Transcript
 
 
 async def play(
