@@ -1,4 +1,4 @@
-"""`buddybot run | demo | sync | db upgrade | db backup` — the console entry point."""
+"""`buddybot run | demo | sync | health | db upgrade | db backup` — the console entry point."""
 
 from __future__ import annotations
 
@@ -7,9 +7,11 @@ import asyncio
 import logging
 import signal
 import sys
+from pathlib import Path
 
 import discord
 
+from buddybot.progress import Progress
 from buddybot.settings import TOKEN_HELP, Settings
 from buddybot.storage.db import Database
 
@@ -57,14 +59,39 @@ async def _upgrade(settings: Settings) -> None:
     print(f"{settings.db_path}: " + (f"applied {', '.join(applied)}" if applied else "already up to date"))
 
 
-async def _backup(settings: Settings, target: str) -> None:
+async def _backup(settings: Settings, target: str, *, force_progress: bool = False) -> None:
     db = Database(settings.db_path)
     await db.open()
     try:
-        await db.backup(target)
+        with Progress("backup", 0, unit="pages", force=force_progress) as bar:
+            await db.backup(target, progress=lambda done, total: bar.update(done, total=total))
     finally:
         await db.close()
     print(f"backed up {settings.db_path} to {target}")
+
+
+def _health(settings: Settings) -> int:
+    """For HEALTHCHECK and monitoring: the database exists, opens and answers (nothing is created or migrated)."""
+    where = settings.db_path
+    if "://" not in where and where != ":memory:" and not Path(where).is_file():
+        print(f"unhealthy: no database at {where} (has the bot started with this BUDDYBOT_DB?)")
+        return 1
+    try:
+        guilds = asyncio.run(_count_guilds(where))
+    except Exception as exc:  # any failure is the answer, reported in one line
+        print(f"unhealthy: {where}: {type(exc).__name__}: {exc}")
+        return 1
+    print(f"ok: {where} opens and answers ({guilds} configured server(s))")
+    return 0
+
+
+async def _count_guilds(where: str) -> int:
+    db = Database(where)
+    await db.open(migrate=False)
+    try:
+        return await db.read(lambda conn: conn.execute("SELECT COUNT(*) FROM guild_config").fetchone()[0])
+    finally:
+        await db.close()
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -80,11 +107,13 @@ def main(argv: list[str] | None = None) -> None:
     db_sub.add_parser("upgrade", help="apply pending migrations")
     backup = db_sub.add_parser("backup", help="consistent online backup")
     backup.add_argument("path")
+    backup.add_argument("--progress", action="store_true", help="show progress even when not on a terminal")
+    sub.add_parser("health", help="check the database opens and answers (exit 0 ok, 1 not): for HEALTHCHECK")
     args = parser.parse_args(argv)
 
     settings = Settings()
     level = getattr(logging, settings.log_level.upper(), logging.INFO)
-    if args.command == "demo":
+    if args.command in ("demo", "health"):
         level = logging.ERROR  # the transcript is the output; discord.py's connection chatter is noise here
     discord.utils.setup_logging(level=level, root=True)
     if args.command == "run":
@@ -98,7 +127,9 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "db" and args.db_command == "upgrade":
         asyncio.run(_upgrade(settings))
     elif args.command == "db" and args.db_command == "backup":
-        asyncio.run(_backup(settings, args.path))
+        asyncio.run(_backup(settings, args.path, force_progress=args.progress))
+    elif args.command == "health":
+        raise SystemExit(_health(settings))
 
 
 if __name__ == "__main__":
