@@ -108,7 +108,8 @@ def main(argv: list[str] | None = None) -> None:
     backup = db_sub.add_parser("backup", help="consistent online backup")
     backup.add_argument("path")
     backup.add_argument("--progress", action="store_true", help="show progress even when not on a terminal")
-    sub.add_parser("health", help="check the database opens and answers (exit 0 ok, 1 not): for HEALTHCHECK")
+    health_help = "check the database opens and answers (exit 0 ok, 1 not): for HEALTHCHECK"
+    sub.add_parser("health", help=health_help, description=health_help)
     args = parser.parse_args(argv)
 
     settings = Settings()
