@@ -15,7 +15,11 @@ def rows(world: World, sql: str, *params: object) -> list[tuple]:
 
 
 def config_rows(world: World) -> list[tuple]:
-    return rows(world, "SELECT * FROM guild_config")
+    return rows(
+        world,
+        "SELECT guild_id, referrals_channel_id, shoutouts_channel_id, moderator_role_id, max_pings,"
+        " daily_need_limit, timezone FROM guild_config",
+    )
 
 
 async def test_commands_are_registered_for_manage_server_only_in_guilds(world: World) -> None:

@@ -40,8 +40,10 @@ EXPORTED: dict[str, str] = {
     "stat_first_volunteer": f"need_id IN ({_MY_NEEDS})",
 }
 NOT_PERSONAL = frozenset(
-    {"meta", "guild_config", "skills", "skill_aliases", "erasures", "stat_periods", "stat_totals"}
-)
+    {"meta", "guild_config", "skills", "skill_aliases", "erasures", "stat_periods", "stat_totals",
+     # due work: (kind, row id, due time); the text a job says lives there only until it is delivered
+     "jobs"}
+)  # fmt: skip
 
 # Rows that link the member to someone else show the other only as an id: these columns of the
 # OTHER members' rows (or written by them) are left out of the export.
