@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Protocol
 
@@ -18,12 +19,14 @@ import discord
 from discord.ext import commands
 
 from buddybot.bot import report_error
-from buddybot.referrals import NeedState, Volunteer
-from cogs.common import NO_PINGS, safe, short_date
+from buddybot.referrals import Need, NeedState, Volunteer
+from cogs.common import NO_PINGS, mention, safe, short_date
 
 log = logging.getLogger(__name__)
 
 COG_NAME = "Referrals"
+OPEN_REMEMBERED = 10_000  # open requests whose shown version is kept (a safety bound)
+ENDED_REMEMBERED = 1_000  # recently ended requests whose final version is kept
 TAKE, DECLINE, CLOSE, PICK = "I can take it", "Not this time", "Close", "Pick a volunteer"
 OPTIONS_PER_SELECT = 25
 MAX_SELECTS = 4  # one row of buttons + four selects = Discord's five rows: 100 volunteers can be picked
@@ -48,7 +51,7 @@ def render_need(state: NeedState) -> discord.Embed:
     )
     if need.details:
         embed.description = safe(need.details, 1500)
-    who = f"<@{need.requester_id}>"
+    who = mention(need.requester_id)
     embed.add_field(
         name="Asked by",
         value=f"**{safe(need.requester_business, 80)}** ({who})" if need.requester_business else who,
@@ -58,7 +61,7 @@ def render_need(state: NeedState) -> discord.Embed:
         embed.add_field(name="Area", value=safe(need.area, 60))
     embed.add_field(name="Status", value=status_text(state), inline=False)
     if need.is_open and state.volunteers:
-        shown = " ".join(f"<@{v.user_id}>" for v in state.volunteers[:40])
+        shown = " ".join(mention(v.user_id) for v in state.volunteers[:40])
         more = len(state.volunteers) - 40
         embed.add_field(
             name=f"Volunteers ({len(state.volunteers)})",
@@ -72,7 +75,7 @@ def render_need(state: NeedState) -> discord.Embed:
 def status_text(state: NeedState) -> str:
     need = state.need
     if need.state == "filled":
-        return f"Filled: <@{need.requester_id}> picked <@{need.picked_id}>."
+        return f"Filled: {mention(need.requester_id)} picked {mention(need.picked_id)}."
     if need.state == "closed":
         by = "the member who asked" if need.ended_by == need.requester_id else "a moderator"
         return f"Closed by {by}."
@@ -88,7 +91,7 @@ def status_text(state: NeedState) -> str:
 def post_content(state: NeedState, pinged: Sequence[int]) -> str:
     skill = safe(state.need.skill, 60)
     if pinged:
-        return f"{' '.join(f'<@{uid}>' for uid in pinged)}: you offer **{skill}**. Can you take this on?"
+        return f"{' '.join(mention(uid) for uid in pinged)}: you offer **{skill}**. Can you take this on?"
     return f"Who can help with **{skill}**? Press **{TAKE}** if you can."
 
 
@@ -230,13 +233,39 @@ class PostEditor:
     Each state carries the need's version (bumped in the same unit as the change). Edits of one post
     run one at a time; a waiting edit that is no longer the newest is skipped, so 20 concurrent
     volunteers cost about two edits and the post ends showing all 20.
+
+    A bot that runs for months must not grow with every request ever made: a post's lock lives only
+    while an edit holds or awaits it, and the version shown is kept for open requests and for the
+    ENDED_REMEMBERED most recently ended ones (so a late redraw never reopens an ended post); both
+    maps are bounded (a request that ends without passing through here drops out of the open map).
     """
 
     def __init__(self, bot: commands.Bot) -> None:
         self.bot = bot
         self._latest: dict[int, tuple[NeedState, int, int]] = {}
-        self._shown: dict[int, int] = {}
+        self._shown: OrderedDict[int, int] = OrderedDict()  # open needs -> version on their post
+        self._ended: OrderedDict[int, int] = OrderedDict()  # recently ended needs -> final version
         self._locks: dict[int, asyncio.Lock] = {}
+        self._users: dict[int, int] = {}  # need id -> edits holding or awaiting its lock
+
+    def tracked(self) -> int:
+        """How many requests the editor remembers anything about (tests check that this stays bounded)."""
+        return len(self._shown) + len(self._ended) + len(self._locks) + len(self._latest)
+
+    def _version_shown(self, need_id: int) -> int:
+        return self._shown.get(need_id, self._ended.get(need_id, -1))
+
+    def _remember(self, need: Need) -> None:
+        kept, other, limit = (
+            (self._shown, self._ended, OPEN_REMEMBERED)
+            if need.is_open
+            else (self._ended, self._shown, ENDED_REMEMBERED)
+        )
+        other.pop(need.id, None)
+        kept[need.id] = need.version
+        kept.move_to_end(need.id)
+        while len(kept) > limit:
+            kept.popitem(last=False)
 
     async def show(
         self, state: NeedState, channel_id: int | None = None, message_id: int | None = None
@@ -248,17 +277,27 @@ class PostEditor:
         pending = self._latest.get(need.id)
         if pending is None or pending[0].need.version < need.version:
             self._latest[need.id] = (state, channel_id, message_id)
-        async with self._locks.setdefault(need.id, asyncio.Lock()):
-            newest = self._latest.pop(need.id, None)
-            if newest is None or self._shown.get(need.id, -1) >= newest[0].need.version:
-                return
-            state, channel_id, message_id = newest
-            post = self.bot.get_partial_messageable(channel_id).get_partial_message(message_id)
-            try:
-                await post.edit(embed=render_need(state), view=need_view(state), allowed_mentions=NO_PINGS)
-            except POST_ERRORS:
-                log.warning("could not update the post of need %s", need.id, exc_info=True)
-            self._shown[need.id] = state.need.version
+        lock = self._locks.setdefault(need.id, asyncio.Lock())
+        self._users[need.id] = self._users.get(need.id, 0) + 1
+        try:
+            async with lock:
+                await self._edit_newest(need.id)
+        finally:
+            self._users[need.id] -= 1
+            if not self._users[need.id]:
+                del self._users[need.id], self._locks[need.id]
+
+    async def _edit_newest(self, need_id: int) -> None:
+        newest = self._latest.pop(need_id, None)
+        if newest is None or self._version_shown(need_id) >= newest[0].need.version:
+            return
+        state, channel_id, message_id = newest
+        post = self.bot.get_partial_messageable(channel_id).get_partial_message(message_id)
+        try:
+            await post.edit(embed=render_need(state), view=need_view(state), allowed_mentions=NO_PINGS)
+        except POST_ERRORS:
+            log.warning("could not update the post of need %s", need_id, exc_info=True)
+        self._remember(state.need)
 
 
 def post_failure(error: BaseException, channel_id: int) -> str:

@@ -40,7 +40,7 @@ from cogs._referral_views import (
     render_need,
     reported,
 )
-from cogs.common import actor, guild_id_of, pings, reply, safe, skill_autocomplete
+from cogs.common import actor, guild_id_of, mention, pings, reply, safe, skill_autocomplete
 
 if TYPE_CHECKING:
     from buddybot.bot import BuddyBot
@@ -66,6 +66,11 @@ class Referrals(commands.Cog, name=COG_NAME):
     async def cog_unload(self) -> None:
         self.expiry.cancel()
         self.bot.remove_dynamic_items(TakeButton, DeclineButton, CloseButton, PickSelect)
+
+    @commands.Cog.listener()
+    async def on_need_changed(self, state: NeedState) -> None:
+        """Another capability changed a need (an erasure took a volunteer off): redraw its post."""
+        await self.editor.show(state)
 
     # -- expiry ---------------------------------------------------------------------------------------------
     async def expire_due(self) -> list[NeedState]:
@@ -240,7 +245,7 @@ class Referrals(commands.Cog, name=COG_NAME):
         await reply(
             interaction,
             f"Thanks! You're on the list for **{safe(need.skill)}**. "
-            f"<@{need.requester_id}> picks from the volunteers; you'll be pinged if it's you.",
+            f"{mention(need.requester_id)} picks from the volunteers; you'll be pinged if it's you.",
         )
         await self.editor.show(result.state, *self._post_ids(interaction))
 
@@ -266,7 +271,7 @@ class Referrals(commands.Cog, name=COG_NAME):
         channel_id, message_id = need.channel_id or channel_id, need.message_id or message_id
         url = jump_url(need.guild_id, channel_id, message_id)
         content = (
-            f"<@{user_id}>: you offer **{safe(need.skill, 60)}**. Could you take on this request "
+            f"{mention(user_id)}: you offer **{safe(need.skill, 60)}**. Could you take on this request "
             f"({need.window.describe()})? {url or ''}"
         ).strip()
         targets: list[tuple[int, discord.MessageReference | None]] = []
@@ -315,7 +320,9 @@ class Referrals(commands.Cog, name=COG_NAME):
             now=self.bot.now(),
         )
         need = state.need
-        await reply(interaction, f"You picked <@{need.picked_id}>. I've let you both know in the channel.")
+        await reply(
+            interaction, f"You picked {mention(need.picked_id)}. I've let you both know in the channel."
+        )
         channel_id, message_id = self._post_ids(interaction)
         await self.editor.show(state, channel_id, message_id)
         channel_id, message_id = need.channel_id or channel_id, need.message_id or message_id
@@ -328,7 +335,7 @@ class Referrals(commands.Cog, name=COG_NAME):
         )
         try:
             await self.bot.get_partial_messageable(channel_id, guild_id=need.guild_id).send(
-                f"<@{need.requester_id}> picked <@{need.picked_id}> for **{safe(need.skill, 60)}** "
+                f"{mention(need.requester_id)} picked {mention(need.picked_id)} for **{safe(need.skill, 60)}** "
                 f"({need.window.describe()}). Over to you two: agree the terms with `/agreement new`.",
                 reference=reference,
                 allowed_mentions=pings(need.requester_id, need.picked_id),  # type: ignore[arg-type]
