@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
+from pydantic import field_validator
+
 from buddybot.errors import BuddyError
 from buddybot.guildconfig import is_moderator
 from buddybot.models import Actor, Record, utc_iso
@@ -21,7 +23,7 @@ from buddybot.storage import agreements as sql
 from buddybot.storage import config as config_sql
 from buddybot.storage.agreements import Agreement, Feedback, Member, Summary, Terms
 from buddybot.storage.db import Database
-from buddybot.text import clean_text, mention
+from buddybot.text import clean_text, mention, visible
 from buddybot.when import DateWindow, parse_when, today_in
 
 MIN_BUDDIES, MAX_BUDDIES = 1, 21
@@ -200,6 +202,11 @@ class Buddy(Record):
     user_id: int
     name: str | None = None
     bot: bool = False
+
+    @field_validator("name")
+    @classmethod
+    def _visible(cls, name: str | None) -> str | None:
+        return visible(name) if name else name  # a display name may carry bidi overrides
 
 
 class Details(Record):

@@ -17,7 +17,7 @@ from buddybot.storage import config as config_sql
 from buddybot.storage import referrals as sql
 from buddybot.storage import registry as registry_sql
 from buddybot.storage.db import Database
-from buddybot.text import clean_text
+from buddybot.text import clean_text, visible
 from buddybot.when import DateWindow, parse_when, today_in
 
 MAX_OPEN_NEEDS = 5
@@ -259,7 +259,7 @@ def _volunteer(
     member = sql.member(conn, guild_id, user_id)
     if member is not None and member["hidden"]:
         raise BuddyError("You can't volunteer for requests at the moment. A moderator can tell you more.")
-    created = sql.add_volunteer(conn, need_id, guild_id, user_id, name, utc_iso(now))
+    created = sql.add_volunteer(conn, need_id, guild_id, user_id, visible(name), utc_iso(now))
     if created:
         sql.bump_version(conn, need_id)
     return Volunteered(state=_state(conn, need_id), created=created)

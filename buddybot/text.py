@@ -46,16 +46,21 @@ def _flag_tag(text: str, i: int) -> bool:
     return bool(span) and all(0xE0020 <= ord(ch) <= 0xE007F for ch in span)
 
 
-def hidden_characters(text: str) -> list[str]:
-    """The invisible or direction-changing characters in `text`, as U+XXXX (emoji joiners allowed)."""
+def hidden_characters_at(text: str) -> list[int]:
+    """Positions of invisible or direction-changing characters in `text` (emoji joiners allowed)."""
     found = []
     for i, ch in enumerate(text):
         if unicodedata.category(ch) != "Cf":
             continue
         if (ch == ZWJ and _emoji_zwj(text, i)) or (0xE0020 <= ord(ch) <= 0xE007F and _flag_tag(text, i)):
             continue
-        found.append(f"U+{ord(ch):04X}")
+        found.append(i)
     return found
+
+
+def hidden_characters(text: str) -> list[str]:
+    """The invisible or direction-changing characters in `text`, as U+XXXX."""
+    return [f"U+{ord(text[i]):04X}" for i in hidden_characters_at(text)]
 
 
 def clean_text(
@@ -86,6 +91,15 @@ def clean_text(
             f"{field.capitalize()} can't contain mentions such as @everyone, @here, roles or members."
         )
     return text
+
+
+def visible(text: str) -> str:
+    """Text Discord gave us (display names) with its hidden characters dropped, for labels and exports."""
+    hidden = {i for i, ch in enumerate(text) if unicodedata.category(ch) == "Cf"} if text else set()
+    if not hidden:
+        return text
+    kept = set(hidden_characters_at(text))
+    return "".join(ch for i, ch in enumerate(text) if i not in kept)
 
 
 def fold(text: str) -> str:

@@ -238,3 +238,15 @@ async def test_unused_agreement_drafts_are_pruned_after_a_day(world: World) -> N
     assert rows(world, "SELECT count(*) FROM agreements") == [(0,)]
     assert rows(world, "SELECT count(*) FROM agreement_versions") == [(0,)]
     assert rows(world, "SELECT count(*) FROM agreement_members") == [(0,)]
+
+
+async def test_display_names_lose_their_hidden_characters_in_menus_and_records(world: World) -> None:
+    d = world.discord
+    sly = d.add_user("\u202eNAD", world.guild)  # a Discord display name that reads backwards
+    _, post = await ask(world)
+    await d.click(post, TAKE, sly)
+    assert rows(world, "SELECT name FROM need_volunteers") == [("Nad",)]
+    (option,) = post.find_component(PICK)["options"]
+    assert "\u202e" not in option["label"]
+    await agreed(world, world.alice, [sly])
+    assert rows(world, "SELECT name FROM agreement_members WHERE user_id = ?", sly.id) == [("Nad",)]
