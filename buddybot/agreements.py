@@ -17,14 +17,14 @@ from enum import StrEnum
 from pydantic import field_validator
 
 from buddybot.errors import BuddyError
-from buddybot.guildconfig import is_moderator
+from buddybot.guildconfig import dates_for, is_moderator
 from buddybot.models import Actor, Record, utc_iso
 from buddybot.storage import agreements as sql
 from buddybot.storage import config as config_sql
 from buddybot.storage.agreements import Agreement, Feedback, Member, Summary, Terms
 from buddybot.storage.db import Database
 from buddybot.text import clean_text, mention, visible
-from buddybot.when import DateWindow, parse_when, today_in
+from buddybot.when import DateWindow, parse_when
 
 MIN_BUDDIES, MAX_BUDDIES = 1, 21
 LIMITS = {"title": 100, "scope": 1000, "terms": 1500, "fee": 100, "dates": 100}
@@ -169,7 +169,9 @@ def as_text(terms: Terms) -> TermsText:
     return TermsText(terms.title, terms.scope, terms.terms, terms.fee, dates_text(terms))
 
 
-def clean_terms(raw: TermsText, today: date, previous: Terms | None = None) -> Terms:
+def clean_terms(
+    raw: TermsText, today: date, previous: Terms | None = None, locale: str | None = None
+) -> Terms:
     """Validate what was typed. Unchanged dates keep their window (an edit never re-anchors them to today)."""
     title = clean_text(raw.title, "title", LIMITS["title"], required=True)
     scope = clean_text(raw.scope, "scope", LIMITS["scope"], required=True, multiline=True)
@@ -184,7 +186,7 @@ def clean_terms(raw: TermsText, today: date, previous: Terms | None = None) -> T
     if previous is not None and dates == dates_text(previous):
         window = DateWindow(start=previous.start, end=previous.end)
     else:
-        window = parse_when(dates, today)
+        window = parse_when(dates, today, locale)
     return Terms(title=title, scope=scope, terms=terms, fee=fee, start=window.start, end=window.end)
 
 
@@ -269,10 +271,16 @@ def _change(conn: sqlite3.Connection, agreement: Agreement, new: State, **stamps
 
 # -- draft and proposal -------------------------------------------------------------------------------------
 def _create_draft(
-    conn: sqlite3.Connection, guild_id: int, channel_id: int, lead: Buddy, raw: TermsText, now: datetime
+    conn: sqlite3.Connection,
+    guild_id: int,
+    channel_id: int,
+    lead: Buddy,
+    raw: TermsText,
+    now: datetime,
+    locale: str | None,
 ) -> Details:
-    today = today_in(config_sql.get_config(conn, guild_id).timezone, now)
-    terms = clean_terms(raw, today)
+    today, locale = dates_for(conn, guild_id, now, locale)
+    terms = clean_terms(raw, today, locale=locale)
     digest = terms_hash(terms)
     # A double-submitted form (or the same terms typed again) reuses the lead's identical draft.
     agreement_id = sql.identical_draft(conn, guild_id, lead.user_id, digest) or sql.insert_draft(
@@ -282,9 +290,16 @@ def _create_draft(
 
 
 async def create_draft(
-    db: Database, guild_id: int, channel_id: int, lead: Buddy, raw: TermsText, *, now: datetime
+    db: Database,
+    guild_id: int,
+    channel_id: int,
+    lead: Buddy,
+    raw: TermsText,
+    *,
+    now: datetime,
+    locale: str | None = None,
 ) -> Details:
-    return await db.write(_create_draft, guild_id, channel_id, lead, raw, now)
+    return await db.write(_create_draft, guild_id, channel_id, lead, raw, now, locale)
 
 
 def check_buddies(lead_id: int, buddies: list[Buddy]) -> list[Buddy]:
@@ -403,12 +418,18 @@ async def edit_form(db: Database, guild_id: int, agreement_id: int, actor_id: in
 
 
 def _edit(
-    conn: sqlite3.Connection, guild_id: int, agreement_id: int, actor_id: int, raw: TermsText, now: datetime
+    conn: sqlite3.Connection,
+    guild_id: int,
+    agreement_id: int,
+    actor_id: int,
+    raw: TermsText,
+    now: datetime,
+    locale: str | None,
 ) -> Outcome:
     agreement = _load(conn, guild_id, agreement_id)
     _authorise(conn, agreement, actor_id, Event.EDIT)
-    today = today_in(config_sql.get_config(conn, guild_id).timezone, now)
-    terms = clean_terms(raw, today, previous=agreement.terms)
+    today, locale = dates_for(conn, guild_id, now, locale)
+    terms = clean_terms(raw, today, previous=agreement.terms, locale=locale)
     digest = terms_hash(terms)
     if digest == agreement.terms_hash:
         return Outcome(details=_details(conn, guild_id, agreement_id), changed=False)
@@ -425,10 +446,17 @@ def _edit(
 
 
 async def edit(
-    db: Database, guild_id: int, agreement_id: int, actor_id: int, raw: TermsText, *, now: datetime
+    db: Database,
+    guild_id: int,
+    agreement_id: int,
+    actor_id: int,
+    raw: TermsText,
+    *,
+    now: datetime,
+    locale: str | None = None,
 ) -> Outcome:
     """A new version of the terms (drafts are rewritten in place); every party's acceptance starts over."""
-    return await db.write(_edit, guild_id, agreement_id, actor_id, raw, now)
+    return await db.write(_edit, guild_id, agreement_id, actor_id, raw, now, locale)
 
 
 def _cancel(

@@ -18,7 +18,7 @@ from buddybot.storage import referrals as sql
 from buddybot.storage import registry as registry_sql
 from buddybot.storage.db import Database
 from buddybot.text import clean_text, visible
-from buddybot.when import DateWindow, parse_when, today_in
+from buddybot.when import DateWindow, guild_locale, parse_when, today_in
 
 MAX_OPEN_NEEDS = 5
 FAIRNESS_WINDOW = timedelta(days=30)
@@ -174,10 +174,11 @@ def _open(
     details: str | None,
     area: str | None,
     now: datetime,
+    locale: str | None = None,
 ) -> Opened:
     config = config_sql.get_config(conn, guild_id)
     today = today_in(config.timezone, now)
-    window = parse_when(when, today)
+    window = parse_when(when, today, guild_locale(config.locale, locale))
     skill = registry_sql.resolve_alias(conn, guild_id, skill)
     if sql.open_count(conn, guild_id, requester_id) >= MAX_OPEN_NEEDS:
         raise BuddyError(
@@ -219,12 +220,15 @@ async def open_need(
     details: str | None = None,
     area: str | None = None,
     now: datetime,
+    locale: str | None = None,
 ) -> Opened:
-    """Validate, store and choose whom to ping (their ping counters move now, in the same unit)."""
+    """Validate, store and choose whom to ping (their ping counters move now, in the same unit).
+
+    `locale` is Discord's guild_locale; the server's /config locale wins over it for numeric dates."""
     name = skillmod.validate_skill(skill)
     text = clean_text(details, "details", DETAILS_MAX, multiline=True)
     where = clean_text(area, "area", AREA_MAX)
-    return await db.write(_open, guild_id, requester_id, name, when, text, where, now)
+    return await db.write(_open, guild_id, requester_id, name, when, text, where, now, locale)
 
 
 async def record_post(

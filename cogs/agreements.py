@@ -19,7 +19,7 @@ from buddybot.agreements import LIMITS, NOTE_MAX, TERMS_TEMPLATE, Buddy, Details
 from buddybot.bot import report_error, send_ephemeral
 from buddybot.errors import BuddyError
 from cogs._agreement_render import mentions, proposal_content, render_agreement
-from cogs.common import NO_PINGS, actor, guild_id_of, mention, pings, reply, safe
+from cogs.common import NO_PINGS, actor, discord_locale, guild_id_of, mention, pings, reply, safe
 
 if TYPE_CHECKING:
     from buddybot.bot import BuddyBot
@@ -211,7 +211,13 @@ async def submit_new(interaction: discord.Interaction, typed: TermsText) -> None
     bot: BuddyBot = interaction.client  # type: ignore[assignment]
     lead = Buddy(user_id=interaction.user.id, name=interaction.user.display_name)
     details = await domain.create_draft(
-        bot.db, guild_id_of(interaction), interaction.channel_id or 0, lead, typed, now=bot.now()
+        bot.db,
+        guild_id_of(interaction),
+        interaction.channel_id or 0,
+        lead,
+        typed,
+        now=bot.now(),
+        locale=discord_locale(interaction),
     )
     await ask_for_buddies(interaction, details, "Saved as draft")
 
@@ -230,7 +236,13 @@ async def ask_for_buddies(interaction: discord.Interaction, details: Details, wh
 async def submit_edit(interaction: discord.Interaction, agreement_id: int, typed: TermsText) -> None:
     bot: BuddyBot = interaction.client  # type: ignore[assignment]
     outcome = await domain.edit(
-        bot.db, guild_id_of(interaction), agreement_id, interaction.user.id, typed, now=bot.now()
+        bot.db,
+        guild_id_of(interaction),
+        agreement_id,
+        interaction.user.id,
+        typed,
+        now=bot.now(),
+        locale=discord_locale(interaction),
     )
     details, a = outcome.details, outcome.details.agreement
     if not outcome.changed:

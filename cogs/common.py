@@ -53,6 +53,12 @@ def actor(interaction: discord.Interaction) -> Actor:
     )
 
 
+def discord_locale(interaction: discord.Interaction) -> str | None:
+    """The server's language as Discord sends it ("en-US"); numeric dates are read in it unless
+    a moderator set `/config set locale`."""
+    return interaction.guild_locale.value if interaction.guild_locale else None
+
+
 def short_date(day: date) -> str:
     return f"{day:%a} {day.day} {day:%b}"
 

@@ -40,7 +40,16 @@ from cogs._referral_views import (
     render_need,
     reported,
 )
-from cogs.common import actor, guild_id_of, mention, pings, reply, safe, skill_autocomplete
+from cogs.common import (
+    actor,
+    discord_locale,
+    guild_id_of,
+    mention,
+    pings,
+    reply,
+    safe,
+    skill_autocomplete,
+)
 
 if TYPE_CHECKING:
     from buddybot.bot import BuddyBot
@@ -134,6 +143,7 @@ class Referrals(commands.Cog, name=COG_NAME):
             details=details,
             area=area,
             now=self.bot.now(),
+            locale=discord_locale(interaction),
         )
         need = opened.state.need
         try:  # stored: from here on Discord's answers (and its retries) may take a while

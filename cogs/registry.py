@@ -11,7 +11,7 @@ from discord.ext import commands
 from buddybot import registry
 from buddybot.models import DirectoryEntry, ProfileCard
 from buddybot.when import DateWindow
-from cogs.common import guild_id_of, mention, reply, safe, short_date, skill_autocomplete
+from cogs.common import discord_locale, guild_id_of, mention, reply, safe, short_date, skill_autocomplete
 
 if TYPE_CHECKING:
     from buddybot.bot import BuddyBot
@@ -194,7 +194,12 @@ class Registry(commands.Cog):
         when: app_commands.Range[str, 1, 100] | None = None,
     ) -> None:
         name, window, entries, total = await registry.find(
-            self.bot.db, guild_id_of(interaction), skill, when, now=self.bot.now()
+            self.bot.db,
+            guild_id_of(interaction),
+            skill,
+            when,
+            now=self.bot.now(),
+            locale=discord_locale(interaction),
         )
         if not entries:
             await reply(interaction, f"Nobody offers **{safe(name)}** yet. Try `/need` to ask the community.")
@@ -213,7 +218,13 @@ class Registry(commands.Cog):
         slots: app_commands.Range[int, 1, 100] | None = None,
     ) -> None:
         window = await registry.set_available(
-            self.bot.db, guild_id_of(interaction), interaction.user.id, when, slots, now=self.bot.now()
+            self.bot.db,
+            guild_id_of(interaction),
+            interaction.user.id,
+            when,
+            slots,
+            now=self.bot.now(),
+            locale=discord_locale(interaction),
         )
         extra = f" for {slots} client{'s' if slots != 1 else ''}" if slots else ""
         await reply(
@@ -226,7 +237,12 @@ class Registry(commands.Cog):
     @app_commands.guild_only()
     async def busy(self, interaction: discord.Interaction, until: app_commands.Range[str, 1, 100]) -> None:
         window = await registry.set_busy(
-            self.bot.db, guild_id_of(interaction), interaction.user.id, until, now=self.bot.now()
+            self.bot.db,
+            guild_id_of(interaction),
+            interaction.user.id,
+            until,
+            now=self.bot.now(),
+            locale=discord_locale(interaction),
         )
         await reply(
             interaction,
