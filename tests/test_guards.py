@@ -163,6 +163,23 @@ async def _config_set(w: World, m: Measure) -> None:
     assert r.content == "Settings saved."
 
 
+@scenario("config check", "config reset")
+async def _config_check_reset(w: World, m: Measure) -> None:
+    await w.discord.slash("config set", w.mod, referrals_channel=w.guild.channel("referrals"))
+    r = ok(await m(w.discord.slash("config check", w.mod)))
+    assert "All set" in r.text()
+    r = ok(await m(w.discord.slash("config reset", w.mod, setting="referrals_channel_id")))
+    assert r.content.startswith("Reset")
+
+
+@scenario("help")
+async def _help(w: World, m: Measure) -> None:
+    ok(await m(w.discord.slash("help", w.mod)))
+    ok(await m(w.discord.slash("help", w.alice, command="need ask")))
+    payload = w.discord.command_payload("help", w.alice, guild=w.guild, focused="command", command="ne")
+    assert (await m(w.discord.interact(payload))).choices()
+
+
 @scenario("shoutout")
 async def _shoutout(w: World, m: Measure) -> None:
     r = ok(await m(w.discord.slash("shoutout", w.alice, member=w.bob, message="Saved my week!")))
