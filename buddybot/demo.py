@@ -24,13 +24,13 @@ async def run_demo(db_path: str | None = None, out: Any = None) -> Transcript:
 
 async def _play(path: Path, out: Any, *, kept: bool) -> Transcript:
     discord = FakeDiscord()
-    guild = discord.add_guild("Riverside Makers")
     clock = FakeClock()
     bot = make_bot(path, clock)
     transcript = Transcript(discord, out)
+    await discord.start(bot)  # online before the server invites it, so the join note is posted
+    guild = discord.add_guild("Riverside Makers")
     members = {name: discord.add_user(name, guild) for name in ("alice", "bob", "carol", "dev", "erin")}
     members["maya"] = discord.add_user("maya", guild, moderator=True)
-    await discord.start(bot)
     try:
         await play(discord, guild, members, transcript, clock)
     finally:

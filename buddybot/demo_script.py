@@ -23,6 +23,16 @@ async def play(
         t.result(m[who], result)
         return result
 
+    t.heading("Riverside Makers invites BuddyBot")
+    for call in await discord.invite_bot(guild):
+        if call.method == "POST" and call.path.endswith("/messages"):
+            t.post(Sent(0, int(call.path.split("/")[2]), call.json))
+
+    t.heading("Alice asks what it can do")
+    await slash("alice", "help")
+    t.action(m["alice"], "/help command:need ask")
+    t.result(m["alice"], await discord.slash("help", m["alice"], command="need ask"))
+
     t.heading("Members set up their profiles and skills")
     await slash(
         "alice",
@@ -42,7 +52,7 @@ async def play(
     await slash("dev", "offer add", skill="web dev")
     await slash("erin", "profile set", business="Erin Copy", area="Old Town")
     await slash("erin", "offer add", skill="copywriting")
-    await slash("erin", "busy", until="friday")
+    await slash("erin", "busy", until="end of the month")
 
     t.heading("Browsing the directory")
     await slash("dev", "find", skill="hairdressing", when="this week")
@@ -60,6 +70,8 @@ async def _referral(discord: FakeDiscord, guild: FakeGuild, m: dict[str, FakeUse
         "config set", m["maya"], referrals_channel=guild.channel("referrals"), max_pings=3
     )
     t.result(m["maya"], r)
+    t.action(m["maya"], "/config check")
+    t.result(m["maya"], await discord.slash("config check", m["maya"]))
 
     t.heading("Alice is fully booked and asks who can take a client")
     t.action(
