@@ -46,6 +46,7 @@ MAX_INPUT_CHARS = 100
 _DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _UNTIL = re.compile(r"(?:until|till|til|up\s+to|by)\s+(.+)")
+_LEAD_IN = re.compile(r"(?:for|from|during|over|starting|on)\s+")
 _SEPARATOR = re.compile(r"\s+(?:to|until|till|til|through|thru)\s+|\s*(?:-|\.\.)\s*")
 
 
@@ -198,7 +199,13 @@ def _parse(text: str, today: date, locale: str | None, *, until: bool) -> DateWi
     if m := _UNTIL.fullmatch(s):
         s, until = m[1], True
     try:
-        start, end = _span(s, today, text, locale)
+        try:
+            start, end = _span(s, today, text, locale)
+        except BuddyError:
+            lead = _LEAD_IN.match(s)  # "for next week", "from mon to fri", "over the weekend"
+            if lead is None:
+                raise
+            start, end = _span(s[lead.end() :], today, text, locale)
     except (ValueError, OverflowError):  # e.g. a date past year 9999
         raise unreadable(text) from None
     return _window(start, end, today, until=until)

@@ -85,6 +85,14 @@ D = date
         ("28/12 to 3/1", D(2026, 12, 28), D(2027, 1, 3)),
         ("2026/12/20", D(2026, 12, 20), D(2026, 12, 20)),
         ("until 20/12", WED, D(2026, 12, 20)),
+        # lead-in words people add
+        ("for next week", D(2026, 11, 30), D(2026, 12, 6)),
+        ("from monday to friday", WED, D(2026, 11, 27)),  # under way, as "mon-fri"
+        ("from tomorrow", D(2026, 11, 26), D(2026, 11, 26)),
+        ("over the weekend", D(2026, 11, 28), D(2026, 11, 29)),
+        ("during next month", D(2026, 12, 1), D(2026, 12, 31)),
+        ("starting 1 dec", D(2026, 12, 1), D(2026, 12, 1)),
+        ("on the 20th", D(2026, 12, 20), D(2026, 12, 20)),
         # by = until
         ("by friday", WED, D(2026, 11, 27)),
         ("by the end of the month", WED, D(2026, 11, 30)),
@@ -137,6 +145,8 @@ def test_numeric_dates_follow_the_locale(locale: str | None, text: str, day: dat
         ("en-GB", "20/12/20266", "I couldn't read"),
         ("en-GB", "1/2/3/4", "I couldn't read"),
         ("en-GB", "20", "I couldn't read"),
+        ("en-GB", "for ever", "I couldn't read “for ever”"),
+        ("en-GB", "from 31/11", "that day doesn't exist"),
     ],
 )
 def test_unreadable_everyday_forms_explain(locale: str, text: str, fragment: str) -> None:
