@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import shutil
 import sqlite3
 import time
 from dataclasses import asdict, dataclass
@@ -119,8 +118,20 @@ def working_copy(scale: Scale, target: Path) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     for leftover in target.parent.glob(target.name + "*"):
         leftover.unlink()
-    shutil.copyfile(source, target)
+    copy_with_progress(source, target)
     return target
+
+
+def copy_with_progress(source: Path, target: Path, chunk: int = 8 << 20) -> None:
+    """shutil.copyfile, with a progress bar (bytes, rate, ETA) when stderr is a terminal."""
+    with (
+        open(source, "rb") as src,
+        open(target, "wb") as dst,
+        Progress("copying", source.stat().st_size, unit="B") as bar,
+    ):
+        while block := src.read(chunk):
+            dst.write(block)
+            bar.advance(len(block))
 
 
 async def _create_schema(path: Path) -> None:

@@ -91,3 +91,28 @@ def test_close_does_not_repeat_an_unchanged_line() -> None:
     with Progress("copy", 1, stream=out, force=True) as bar:
         bar.update(1)
     assert len(out.getvalue().splitlines()) == 1
+
+
+def test_bench_copy_keeps_every_byte(tmp_path) -> None:
+    from bench.seed import copy_with_progress
+
+    source = tmp_path / "a.bin"
+    source.write_bytes(bytes(range(256)) * 5000)
+    target = tmp_path / "b.bin"
+    copy_with_progress(source, target, chunk=4096)
+    assert target.read_bytes() == source.read_bytes()
+
+
+def test_bench_seeding_reports_rows_rate_and_eta(tmp_path, capsys) -> None:
+    import asyncio
+
+    from bench.seed import Scale, _create_schema, expected_rows, seed
+
+    path, scale = tmp_path / "seed.sqlite3", Scale(members=1000, skills=100, requests=400, referrals=2000)
+    asyncio.run(_create_schema(path))
+    counts = seed(path, scale, force_progress=True)
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[-1].startswith("seeding [########################] 100%") and "rows/s" in lines[-1]
+    written = int(lines[-1].split(" · ")[1].split("/")[0].replace(",", ""))
+    assert written >= sum(counts.values())  # members, offers, needs… (plus skills and guild_config)
+    assert abs(written - expected_rows(scale)) <= 0.05 * written  # the estimate the ETA rests on
