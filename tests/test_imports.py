@@ -42,12 +42,8 @@ def _cycles(graph: dict[str, set[str]]) -> set[frozenset[str]]:
     return found
 
 
-# The harness ↔ records circle is being broken on another branch (issue 17, part 6); drop this once it lands.
-HARNESS = {f"buddybot.testing.{m}" for m in ("harness", "records", "rest")}
-
-
 def test_no_import_cycles() -> None:
-    assert {c for c in _cycles(_graph()) if not c <= HARNESS} == set()
+    assert _cycles(_graph()) == set()
 
 
 def test_the_demo_and_its_script_no_longer_import_each_other() -> None:
