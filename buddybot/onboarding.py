@@ -92,8 +92,8 @@ def fix_text(channel_mention: str, needs: list[Needed]) -> str:
     """How to grant them, in the words of Discord's settings screens."""
     return (
         f"Open {channel_mention} → Edit Channel → Permissions, pick the **BuddyBot** role (or @everyone) "
-        f"and allow {_names(needs)}. If the channel is in a category, check the category too; "
-        "a ❌ there wins unless the channel allows it."
+        f"and allow {_names(needs)}. If the channel is synced with its category, edit the category "
+        "instead (changing the channel itself unsyncs it)."
     )
 
 

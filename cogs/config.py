@@ -16,7 +16,7 @@ from buddybot import guildconfig, onboarding
 from buddybot.errors import BuddyError
 from buddybot.models import GuildConfig
 from buddybot.storage.config import CONFIG_COLUMNS
-from cogs.common import actor, guild_id_of, reply, safe
+from cogs.common import actor, granted_in, guild_id_of, reply, safe
 
 if TYPE_CHECKING:
     from buddybot.bot import BuddyBot
@@ -47,12 +47,6 @@ def render_config(config: GuildConfig) -> discord.Embed:
     embed.add_field(name="Labour per lender", value=f"{config.labour_hours_per_week} h/week")
     embed.add_field(name="Pledge cap", value=f"{config.pledge_cap_percent}% of the target")
     return embed
-
-
-def granted_in(channel: discord.abc.GuildChannel | discord.Thread) -> frozenset[str]:
-    """The permissions BuddyBot needs that it has in `channel` (roles, category and channel overwrites)."""
-    perms = channel.permissions_for(channel.guild.me)
-    return frozenset(n.flag for n in onboarding.NEEDED if getattr(perms, n.flag))
 
 
 def require_postable(changes: dict[str, discord.TextChannel | None]) -> None:

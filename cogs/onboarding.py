@@ -10,8 +10,7 @@ import discord
 from discord.ext import commands
 
 from buddybot import onboarding
-from cogs.common import NO_PINGS
-from cogs.config import granted_in
+from cogs.common import NO_PINGS, granted_in
 
 if TYPE_CHECKING:
     from buddybot.bot import BuddyBot
