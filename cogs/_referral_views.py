@@ -31,7 +31,7 @@ TAKE, DECLINE, CLOSE, PICK = "I can take it", "Not this time", "Close", "Pick a 
 OPTIONS_PER_SELECT = 25
 MAX_SELECTS = 4  # one row of buttons + four selects = Discord's five rows: 100 volunteers can be picked
 THREAD_ARCHIVE_MINUTES = 10080
-WHEN_HELP = "e.g. this week, next monday, 1-5 dec, mon-fri"
+WHEN_HELP = "e.g. asap, next week, mon-fri, for 2 weeks, the 20th, 1-5 dec"
 POST_ERRORS = (discord.HTTPException, asyncio.TimeoutError, aiohttp.ClientError, OSError)
 STATE_COLOURS = {"open": discord.Colour.green(), "filled": discord.Colour.blurple()}
 

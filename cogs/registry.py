@@ -16,7 +16,7 @@ from cogs.common import discord_locale, guild_id_of, mention, reply, safe, short
 if TYPE_CHECKING:
     from buddybot.bot import BuddyBot
 
-WHEN_HELP = "e.g. this week, next monday, 1-5 dec, mon-fri"
+WHEN_HELP = "e.g. asap, next week, mon-fri, for 2 weeks, the 20th, 1-5 dec"
 
 
 def render_card(card: ProfileCard, member_name: str) -> discord.Embed:
