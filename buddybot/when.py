@@ -1,7 +1,9 @@
 """Turn the date phrases busy owners type ("mon-fri", "1-5 dec", "until friday") into a date window.
 
-Everything is computed from a `today` in the guild's time zone, so parsing is pure and easy to test.
-No Discord types here: cogs call these functions and show BuddyError messages as they are.
+Everything is computed from a `today` in the guild's time zone (and numeric dates in the guild's
+locale), so parsing is pure and easy to test. This module joins phrases into ranges and applies the
+window rules; `when_terms.py` knows what each single phrase means. No Discord types here: cogs call
+these functions and show BuddyError messages as they are.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ __all__ = [
     "EXAMPLES",
     "MAX_WINDOW_DAYS",
     "DateWindow",
+    "guild_locale",
     "parse_until",
     "parse_when",
     "today_in",
