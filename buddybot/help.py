@@ -6,6 +6,7 @@ A test checks this catalogue against the bot's real command tree, so the two can
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 
 from buddybot import guildconfig
@@ -100,7 +101,10 @@ def lookup(command: str, moderator: bool) -> Entry:
     name = " ".join(command.casefold().lstrip("/").split())
     entry = ENTRIES.get(name)
     if entry is None or (entry.moderator and not moderator):
-        raise BuddyError(f"I don't know a command “/{quote_back(command)}”. Try `/help` for the list.")
+        shown = [e.name for s in visible_sections(moderator) for e in s.entries]
+        close = difflib.get_close_matches(name, shown, n=1, cutoff=0.6)
+        hint = f" Did you mean `/help command:{close[0]}`?" if close else " Try `/help` for the list."
+        raise BuddyError(f"I don't know a command “/{quote_back(command)}”.{hint}")
     return entry
 
 

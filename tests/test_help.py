@@ -51,6 +51,9 @@ async def test_one_command_in_detail(world: World) -> None:
 async def test_moderator_commands_are_hidden_from_members_in_detail_and_autocomplete(world: World) -> None:
     r = await world.discord.slash("help", world.alice, command="config check")
     assert r.ephemeral and "I don't know a command “/config check”" in r.content
+    assert "Did you mean" not in r.content  # no hint that points at a moderator command
+    typo = await world.discord.slash("help", world.alice, command="ned ask")
+    assert typo.content.endswith("Did you mean `/help command:need ask`?")
     unknown = await world.discord.slash("help", world.alice, command="@everyone <@1>")
     assert "@everyone" not in unknown.content and "<@1>" not in unknown.content
     member = await world.discord.autocomplete("help", world.alice, "command", command="con")
