@@ -72,7 +72,7 @@ SECTIONS = (
         E("config show", "this server's settings", "/config show", True),
         E("config set", "channels, moderator role, ping limits, time zone", "/config set referrals_channel:#referrals", True),
         E("config check", "what BuddyBot is missing in its channels, and how to fix it", "/config check", True),
-        E("config reset", "put one setting back to its default", "/config reset setting:referrals_channel", True),
+        E("config reset", "put one setting back to its default", "/config reset setting:referrals channel", True),
         E("stats", "how the network is doing, with a chart", "/stats period:month", True),
         E("mod remove-need", "take down a request (audited)", "/mod remove-need need_id:12 reason:Spam", True),
         E("mod hide-member", "hide a member from the directory and matching", "/mod hide-member member:@spammer", True),
