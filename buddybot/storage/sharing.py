@@ -1,0 +1,411 @@
+"""SQL for sharing: shared things, loans, waiting lists and give-and-take tallies.
+
+Units (`available`) and loan states change only through conditional UPDATEs with RETURNING, so a race
+changes them once; the table's CHECK keeps `available` between 0 and the quantity.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import date
+from typing import Any
+
+from buddybot.models import Record
+
+OPEN_LOAN = ("requested", "approved", "on_loan", "overdue", "returned", "disputed")
+HOLDING = ("requested", "approved", "on_loan", "overdue", "returned", "disputed")  # units still out
+_ITEM = "id, guild_id, owner_id, kind, name, details, max_days, quantity, available, removed_at, created_at"
+_LOAN = (
+    "id, guild_id, item_id, owner_id, borrower_id, kind, quantity, start_on, due_on, note, state, closed_how, "
+    "condition_note, renewed, escalated, channel_id, message_id, thread_id, created_at, approved_at, "
+    "started_at, returned_at, closed_at, version"
+)
+
+
+class Item(Record):
+    id: int
+    guild_id: int
+    owner_id: int
+    kind: str
+    name: str
+    details: str | None
+    max_days: int
+    quantity: int
+    available: int
+    removed_at: str | None
+    created_at: str
+    due_back: date | None = None  # the earliest date a lent unit is due back (for /share find and list)
+
+
+class Loan(Record):
+    id: int
+    guild_id: int
+    item_id: int
+    owner_id: int
+    borrower_id: int
+    kind: str
+    quantity: int
+    start_on: date
+    due_on: date
+    note: str | None
+    state: str
+    closed_how: str | None
+    condition_note: str | None
+    renewed: bool
+    escalated: bool
+    channel_id: int | None
+    message_id: int | None
+    thread_id: int | None
+    created_at: str
+    approved_at: str | None
+    started_at: str | None
+    returned_at: str | None
+    closed_at: str | None
+    version: int
+    item_name: str = ""
+
+
+class Wait(Record):
+    id: int
+    item_id: int
+    user_id: int
+    quantity: int
+    state: str
+    hold_until: str | None
+
+
+def _item(row: Any, due_back: str | None = None) -> Item:
+    data = dict(row)
+    return Item(**data, due_back=date.fromisoformat(due_back) if due_back else None)
+
+
+def _loan(row: Any) -> Loan:
+    return Loan(**dict(row))
+
+
+# -- shared things ----------------------------------------------------------------------------------------
+def count_items(conn: sqlite3.Connection, guild_id: int, owner_id: int) -> int:
+    return conn.execute(
+        "SELECT count(*) FROM shared_items WHERE guild_id = ? AND owner_id = ? AND removed_at IS NULL",
+        (guild_id, owner_id),
+    ).fetchone()[0]
+
+
+def find_own(conn: sqlite3.Connection, guild_id: int, owner_id: int, folded: str) -> Item | None:
+    row = conn.execute(
+        f"SELECT {_ITEM} FROM shared_items WHERE guild_id = ? AND owner_id = ? AND name_folded = ? "
+        "AND removed_at IS NULL",
+        (guild_id, owner_id, folded),
+    ).fetchone()
+    return _item(row) if row else None
+
+
+def insert_item(
+    conn: sqlite3.Connection,
+    guild_id: int,
+    owner_id: int,
+    kind: str,
+    name: str,
+    folded: str,
+    details: str | None,
+    max_days: int,
+    quantity: int,
+    now: str,
+) -> int:
+    return conn.execute(
+        "INSERT INTO shared_items (guild_id, owner_id, kind, name, name_folded, details, max_days, quantity, "
+        "available, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        (guild_id, owner_id, kind, name, folded, details, max_days, quantity, quantity, now),
+    ).fetchone()[0]
+
+
+def get_item(conn: sqlite3.Connection, guild_id: int, item_id: int) -> Item | None:
+    row = conn.execute(
+        f"SELECT {_ITEM} FROM shared_items WHERE guild_id = ? AND id = ?", (guild_id, item_id)
+    ).fetchone()
+    return _item(row, _due_back(conn, item_id)) if row else None
+
+
+def _due_back(conn: sqlite3.Connection, item_id: int) -> str | None:
+    return conn.execute(
+        "SELECT min(due_on) FROM loans WHERE item_id = ? AND state IN ('on_loan', 'overdue')", (item_id,)
+    ).fetchone()[0]
+
+
+def items_of(conn: sqlite3.Connection, guild_id: int, owner_id: int) -> list[Item]:
+    rows = conn.execute(
+        f"SELECT {_ITEM} FROM shared_items WHERE guild_id = ? AND owner_id = ? AND removed_at IS NULL "
+        "ORDER BY name_folded",
+        (guild_id, owner_id),
+    ).fetchall()
+    return [_item(r, _due_back(conn, r["id"]) if r["available"] < r["quantity"] else None) for r in rows]
+
+
+def search(conn: sqlite3.Connection, guild_id: int, folded: str, kind: str | None, limit: int) -> list[Item]:
+    """Things whose folded name starts with, then contains, `folded`; available ones first."""
+    pattern = "%" + folded.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    rows = conn.execute(
+        f"SELECT {_ITEM} FROM shared_items WHERE guild_id = ? AND removed_at IS NULL "
+        "AND name_folded LIKE ? ESCAPE '\\' AND (? IS NULL OR kind = ?) "
+        "ORDER BY CASE WHEN available > 0 THEN 0 ELSE 1 END, "
+        "CASE WHEN name_folded LIKE ? ESCAPE '\\' THEN 0 ELSE 1 END, name_folded, id LIMIT ?",
+        (guild_id, pattern, kind, kind, pattern[1:], limit),
+    ).fetchall()
+    return [_item(r, _due_back(conn, r["id"]) if r["available"] < r["quantity"] else None) for r in rows]
+
+
+def remove_item(conn: sqlite3.Connection, guild_id: int, item_id: int, by: int, now: str) -> bool:
+    row = conn.execute(
+        "UPDATE shared_items SET removed_at = ?, removed_by = ? WHERE guild_id = ? AND id = ? "
+        "AND removed_at IS NULL RETURNING id",
+        (now, by, guild_id, item_id),
+    ).fetchone()
+    return row is not None
+
+
+def take_units(conn: sqlite3.Connection, item_id: int, quantity: int) -> bool:
+    """Hold `quantity` units if that many are free: the one place the last unit is won or lost."""
+    row = conn.execute(
+        "UPDATE shared_items SET available = available - ? WHERE id = ? AND removed_at IS NULL "
+        "AND available >= ? RETURNING available",
+        (quantity, item_id, quantity),
+    ).fetchone()
+    return row is not None
+
+
+def give_back_units(conn: sqlite3.Connection, item_id: int, quantity: int) -> int:
+    return conn.execute(
+        "UPDATE shared_items SET available = available + ? WHERE id = ? RETURNING available",
+        (quantity, item_id),
+    ).fetchone()[0]
+
+
+# -- loans -------------------------------------------------------------------------------------------------
+def insert_loan(
+    conn: sqlite3.Connection, item: Item, borrower_id: int, quantity: int, start: date, due: date,
+    note: str | None, channel_id: int, now: str,
+) -> int:  # fmt: skip
+    return conn.execute(
+        "INSERT INTO loans (guild_id, item_id, owner_id, borrower_id, kind, quantity, start_on, due_on, note, "
+        "channel_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        (item.guild_id, item.id, item.owner_id, borrower_id, item.kind, quantity, start.isoformat(),
+         due.isoformat(), note, channel_id, now),
+    ).fetchone()[0]  # fmt: skip
+
+
+def get_loan(conn: sqlite3.Connection, guild_id: int, loan_id: int) -> Loan | None:
+    row = conn.execute(
+        f"SELECT l.{_LOAN.replace(', ', ', l.')}, i.name AS item_name FROM loans l "
+        "JOIN shared_items i ON i.id = l.item_id WHERE l.guild_id = ? AND l.id = ?",
+        (guild_id, loan_id),
+    ).fetchone()
+    return _loan(row) if row else None
+
+
+def transition(
+    conn: sqlite3.Connection, loan_id: int, old: str, new: str, stamps: dict[str, object] | None = None
+) -> bool:
+    """The one way a loan's state changes: conditional on the state it was read in, so once per race."""
+    stamps = stamps or {}
+    sets = ", ".join(["state = :new", "version = version + 1", *(f"{c} = :{c}" for c in stamps)])
+    row = conn.execute(
+        f"UPDATE loans SET {sets} WHERE id = :id AND state = :old RETURNING id",
+        {"new": new, "old": old, "id": loan_id, **stamps},
+    ).fetchone()
+    return row is not None
+
+
+def renew(conn: sqlite3.Connection, loan_id: int, due: date) -> bool:
+    row = conn.execute(
+        "UPDATE loans SET due_on = ?, renewed = 1, version = version + 1 "
+        "WHERE id = ? AND state = 'on_loan' AND renewed = 0 RETURNING id",
+        (due.isoformat(), loan_id),
+    ).fetchone()
+    return row is not None
+
+
+def mark_escalated(conn: sqlite3.Connection, loan_id: int) -> bool:
+    row = conn.execute(
+        "UPDATE loans SET escalated = 1 WHERE id = ? AND state = 'overdue' AND escalated = 0 RETURNING id",
+        (loan_id,),
+    ).fetchone()
+    return row is not None
+
+
+def set_post(
+    conn: sqlite3.Connection, loan_id: int, channel_id: int, message_id: int, thread_id: int | None
+) -> None:
+    conn.execute(
+        "UPDATE loans SET channel_id = ?, message_id = ?, thread_id = ? WHERE id = ?",
+        (channel_id, message_id, thread_id, loan_id),
+    )
+
+
+def open_loans_of(conn: sqlite3.Connection, guild_id: int, borrower_id: int) -> list[tuple[int, str]]:
+    marks = ", ".join("?" for _ in OPEN_LOAN)
+    return [
+        (r[0], r[1])
+        for r in conn.execute(
+            f"SELECT id, state FROM loans WHERE guild_id = ? AND borrower_id = ? AND state IN ({marks})",
+            (guild_id, borrower_id, *OPEN_LOAN),
+        )
+    ]
+
+
+def labour_hours(conn: sqlite3.Connection, guild_id: int, owner_id: int, monday: date) -> int:
+    """Hours of the lender's labour in loans starting in the week from `monday` (not refused or ended unused)."""
+    sunday = monday.toordinal() + 6
+    return conn.execute(
+        "SELECT COALESCE(sum(quantity), 0) FROM loans WHERE guild_id = ? AND owner_id = ? AND kind = 'labour' "
+        "AND start_on >= ? AND start_on <= ? AND state NOT IN ('declined', 'withdrawn', 'expired', 'cancelled')",
+        (guild_id, owner_id, monday.isoformat(), date.fromordinal(sunday).isoformat()),
+    ).fetchone()[0]
+
+
+def loans_with(conn: sqlite3.Connection, guild_id: int, user_id: int, states: tuple[str, ...]) -> list[Loan]:
+    marks = ", ".join("?" for _ in states)
+    rows = conn.execute(
+        f"SELECT l.{_LOAN.replace(', ', ', l.')}, i.name AS item_name FROM loans l "
+        "JOIN shared_items i ON i.id = l.item_id "
+        f"WHERE l.guild_id = ? AND (l.borrower_id = ? OR l.owner_id = ?) AND l.state IN ({marks}) ORDER BY l.id",
+        (guild_id, user_id, user_id, *states),
+    ).fetchall()
+    return [_loan(r) for r in rows]
+
+
+def open_loans_of_item(conn: sqlite3.Connection, item_id: int, states: tuple[str, ...]) -> list[Loan]:
+    marks = ", ".join("?" for _ in states)
+    rows = conn.execute(
+        f"SELECT l.{_LOAN.replace(', ', ', l.')}, i.name AS item_name FROM loans l "
+        f"JOIN shared_items i ON i.id = l.item_id WHERE l.item_id = ? AND l.state IN ({marks}) ORDER BY l.id",
+        (item_id, *states),
+    ).fetchall()
+    return [_loan(r) for r in rows]
+
+
+def overdue(conn: sqlite3.Connection, guild_id: int, limit: int) -> tuple[int, list[Loan]]:
+    """How many loans are overdue now, and the longest-overdue ones (the partial index holds only those)."""
+    count = conn.execute(
+        "SELECT count(*) FROM loans WHERE guild_id = ? AND state = 'overdue'", (guild_id,)
+    ).fetchone()[0]
+    rows = conn.execute(
+        f"SELECT l.{_LOAN.replace(', ', ', l.')}, i.name AS item_name FROM loans l "
+        "JOIN shared_items i ON i.id = l.item_id WHERE l.guild_id = ? AND l.state = 'overdue' "
+        "ORDER BY l.due_on, l.id LIMIT ?",
+        (guild_id, limit),
+    ).fetchall()
+    return count, [_loan(r) for r in rows]
+
+
+# -- waiting lists -----------------------------------------------------------------------------------------
+def join_wait(
+    conn: sqlite3.Connection, guild_id: int, item_id: int, user_id: int, quantity: int, now: str
+) -> int | None:
+    row = conn.execute(
+        "INSERT INTO loan_waits (guild_id, item_id, user_id, quantity, created_at) VALUES (?, ?, ?, ?, ?) "
+        "ON CONFLICT (item_id, user_id) WHERE state IN ('waiting', 'held') DO NOTHING RETURNING id",
+        (guild_id, item_id, user_id, quantity, now),
+    ).fetchone()
+    return row[0] if row else None
+
+
+def wait_of(conn: sqlite3.Connection, item_id: int, user_id: int) -> Wait | None:
+    row = conn.execute(
+        "SELECT id, item_id, user_id, quantity, state, hold_until FROM loan_waits "
+        "WHERE item_id = ? AND user_id = ? AND state IN ('waiting', 'held')",
+        (item_id, user_id),
+    ).fetchone()
+    return Wait(**dict(row)) if row else None
+
+
+def get_wait(conn: sqlite3.Connection, wait_id: int) -> Wait | None:
+    row = conn.execute(
+        "SELECT id, item_id, user_id, quantity, state, hold_until FROM loan_waits WHERE id = ?", (wait_id,)
+    ).fetchone()
+    return Wait(**dict(row)) if row else None
+
+
+def place_in_line(conn: sqlite3.Connection, item_id: int, wait_id: int) -> int:
+    return conn.execute(
+        "SELECT count(*) FROM loan_waits WHERE item_id = ? AND state = 'waiting' AND id <= ?",
+        (item_id, wait_id),
+    ).fetchone()[0]
+
+
+def first_waiting(conn: sqlite3.Connection, item_id: int) -> Wait | None:
+    row = conn.execute(
+        "SELECT id, item_id, user_id, quantity, state, hold_until FROM loan_waits "
+        "WHERE item_id = ? AND state = 'waiting' ORDER BY id LIMIT 1",
+        (item_id,),
+    ).fetchone()
+    return Wait(**dict(row)) if row else None
+
+
+def set_wait(
+    conn: sqlite3.Connection, wait_id: int, old: str, new: str, hold_until: str | None = None
+) -> bool:
+    row = conn.execute(
+        "UPDATE loan_waits SET state = ?, hold_until = ? WHERE id = ? AND state = ? RETURNING id",
+        (new, hold_until, wait_id, old),
+    ).fetchone()
+    return row is not None
+
+
+def end_waits_of_item(conn: sqlite3.Connection, item_id: int) -> list[tuple[int, str, int]]:
+    """Everyone still waiting for (or holding) a removed thing leaves the line: (id, state, quantity)."""
+    return [
+        (r[0], r[1], r[2])
+        for r in conn.execute(
+            "UPDATE loan_waits SET state = 'left' WHERE item_id = ? AND state IN ('waiting', 'held') "
+            "RETURNING id, state, quantity",
+            (item_id,),
+        )
+    ]
+
+
+# -- give and take -----------------------------------------------------------------------------------------
+def tally(conn: sqlite3.Connection, guild_id: int, user_id: int, role: str, unit: str, delta: int) -> None:
+    conn.execute(
+        "INSERT INTO share_tallies (guild_id, user_id, role, unit, value) VALUES (?, ?, ?, ?, ?) "
+        "ON CONFLICT (guild_id, user_id, role, unit) DO UPDATE SET value = share_tallies.value + excluded.value",
+        (guild_id, user_id, role, unit, delta),
+    )
+
+
+def tallies(conn: sqlite3.Connection, guild_id: int, user_id: int) -> dict[tuple[str, str], int]:
+    rows = conn.execute(
+        "SELECT role, unit, value FROM share_tallies WHERE guild_id = ? AND user_id = ?", (guild_id, user_id)
+    ).fetchall()
+    return {(r[0], r[1]): r[2] for r in rows}
+
+
+def bump_stat(
+    conn: sqlite3.Connection, guild_id: int, periods: list[tuple[str, str]], metric: str, key: str, delta: int
+) -> None:
+    """Add `delta` to a /stats counter in each (kind, start) period; keyed counters keep only their latest
+    period of each kind (as the referral roll-ups do), so their number is bounded by the keys."""
+    for kind, start in periods:
+        conn.execute(
+            "INSERT INTO stat_counts (guild_id, kind, start, metric, key, value) VALUES (?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (guild_id, metric, key, kind, start) DO UPDATE SET value = stat_counts.value + excluded.value",
+            (guild_id, kind, start, metric, key, delta),
+        )
+        if key and kind != "a":
+            conn.execute(
+                "DELETE FROM stat_counts WHERE guild_id = ? AND metric = ? AND key = ? AND kind = ? AND start < ?",
+                (guild_id, metric, key, kind, start),
+            )
+
+
+def stat_values(
+    conn: sqlite3.Connection, guild_id: int, kind: str, start: str, metrics: tuple[str, ...]
+) -> dict[str, int]:
+    marks = ", ".join("?" for _ in metrics)
+    found = dict(
+        conn.execute(
+            f"SELECT metric, value FROM stat_counts WHERE guild_id = ? AND metric IN ({marks}) AND key = '' "
+            "AND kind = ? AND start = ?",
+            (guild_id, *metrics, kind, start),
+        ).fetchall()
+    )
+    return {m: found.get(m, 0) for m in metrics}
