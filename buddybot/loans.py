@@ -15,7 +15,7 @@ from buddybot.errors import BuddyError
 from buddybot.loan_states import BORROWER, OWNER, Event, State, authorise
 from buddybot.models import Record, utc_iso
 from buddybot.scheduler import Notice
-from buddybot.sharing import UNIT, amount, fold, plain, release, sharing_channel
+from buddybot.sharing import UNIT, amount, end_unstarted, fold, offer_holds, plain, release, sharing_channel
 from buddybot.storage import config as config_sql
 from buddybot.storage import sharing as sql
 from buddybot.storage.db import Database
@@ -275,3 +275,31 @@ def describe_amount(loan: Loan) -> str:
 
 async def mine(db: Database, guild_id: int, user_id: int) -> list[Loan]:
     return await db.read(sql.loans_with, guild_id, user_id, sql.OPEN_LOAN)
+
+
+# -- /privacy delete ---------------------------------------------------------------------------------------
+def erase_member(
+    conn: sqlite3.Connection, guild_id: int, user_id: int, tombstone: int, now: datetime
+) -> list[Notice]:
+    """Inside the erasure unit: the member's shared things are removed, their loans still open end (nobody
+    could finish them with a placeholder), their places in line are given up; history keeps its counts.
+    Returns what the next in line must be told."""
+    stamp = utc_iso(now)
+    channel = sharing_channel(conn, guild_id, None)
+    notices: list[Notice] = []
+    for item in sql.items_of(conn, guild_id, user_id):
+        sql.remove_item(conn, guild_id, item.id, tombstone, stamp)
+        end_unstarted(conn, item, now)
+    for loan in sql.loans_of_member(conn, guild_id, user_id):
+        if loan.state in sql.OPEN_LOAN and sql.transition(
+            conn, loan.id, loan.state, "cancelled", {"closed_at": stamp, "closed_how": "erased"}
+        ):
+            loan_jobs.drop_all(conn, loan, now)
+            notices += release(conn, loan, now, channel or loan.channel_id)
+    for wait in sql.waits_of_member(conn, guild_id, user_id):
+        if wait.state == "held" and sql.set_wait(conn, wait.id, "held", "left"):
+            sql.give_back_units(conn, wait.item_id, wait.quantity)
+            scheduler.cancel(conn, guild_id, "share.hold_lapse", wait.id, now)
+            notices += offer_holds(conn, guild_id, wait.item_id, now, channel)
+    sql.anonymise(conn, guild_id, user_id, tombstone)
+    return [n for n in notices if user_id not in n.ping]

@@ -198,7 +198,7 @@ class Removed(Record):
     notices: list[Notice] = []
 
 
-def _end_unstarted(conn: sqlite3.Connection, item: Item, now: datetime) -> list[Loan]:
+def end_unstarted(conn: sqlite3.Connection, item: Item, now: datetime) -> list[Loan]:
     """A removed thing: requests and approved loans are cancelled, the waiting list is dropped."""
     ended = []
     for loan in sql.open_loans_of_item(conn, item.id, ("requested", "approved")):
@@ -229,7 +229,7 @@ def _remove(
         moderation_sql.audit(conn, guild_id, actor.user_id, "remove_share", "member", item.owner_id,
                              f"#{item.id}: {reason}", utc_iso(now))  # fmt: skip
     sql.remove_item(conn, guild_id, item_id, actor.user_id, utc_iso(now))
-    return Removed(item=item, ended=_end_unstarted(conn, item, now))
+    return Removed(item=item, ended=end_unstarted(conn, item, now))
 
 
 async def remove(db: Database, guild_id: int, actor: Actor, item_id: int, *, now: datetime) -> Removed:

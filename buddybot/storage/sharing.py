@@ -409,3 +409,47 @@ def stat_values(
         ).fetchall()
     )
     return {m: found.get(m, 0) for m in metrics}
+
+
+# -- /privacy delete ---------------------------------------------------------------------------------------
+def loans_of_member(conn: sqlite3.Connection, guild_id: int, user_id: int) -> list[Loan]:
+    """Every loan the member is on, as owner or borrower (both answered from an index)."""
+    rows = conn.execute(
+        f"SELECT l.{_LOAN.replace(', ', ', l.')}, i.name AS item_name FROM loans l "
+        "JOIN shared_items i ON i.id = l.item_id WHERE l.guild_id = ? AND l.owner_id = ? "
+        "UNION ALL "
+        f"SELECT l.{_LOAN.replace(', ', ', l.')}, i.name AS item_name FROM loans l "
+        "JOIN shared_items i ON i.id = l.item_id WHERE l.guild_id = ? AND l.borrower_id = ?",
+        (guild_id, user_id, guild_id, user_id),
+    ).fetchall()
+    return [_loan(r) for r in rows]
+
+
+def waits_of_member(conn: sqlite3.Connection, guild_id: int, user_id: int) -> list[Wait]:
+    rows = conn.execute(
+        "SELECT id, item_id, user_id, quantity, state, hold_until FROM loan_waits WHERE guild_id = ? AND user_id = ?",
+        (guild_id, user_id),
+    ).fetchall()
+    return [Wait(**dict(r)) for r in rows]
+
+
+ERASED_NAME = "(erased)"
+
+
+def anonymise(conn: sqlite3.Connection, guild_id: int, user_id: int, tombstone: int) -> None:
+    """Shared things, loans and tallies keep their counts; the member becomes `tombstone`, their texts go."""
+    p = {"g": guild_id, "u": user_id, "t": tombstone, "name": ERASED_NAME}
+    conn.execute("DELETE FROM loan_waits WHERE guild_id = :g AND user_id = :u", p)
+    conn.execute(
+        "UPDATE shared_items SET owner_id = :t, name = :name, name_folded = :name, details = NULL "
+        "WHERE guild_id = :g AND owner_id = :u",
+        p,
+    )
+    conn.execute("UPDATE loans SET owner_id = :t, condition_note = NULL WHERE guild_id = :g AND owner_id = :u", p)
+    conn.execute("UPDATE loans SET borrower_id = :t, note = NULL WHERE guild_id = :g AND borrower_id = :u", p)
+    conn.execute("UPDATE share_tallies SET user_id = :t WHERE guild_id = :g AND user_id = :u", p)
+    conn.execute(
+        "UPDATE stat_counts SET key = CAST(:t AS TEXT) WHERE guild_id = :g AND metric = 'share_lent' "
+        "AND key = CAST(:u AS TEXT)",
+        p,
+    )
