@@ -300,6 +300,8 @@ def erase_member(
         if wait.state == "held" and sql.set_wait(conn, wait.id, "held", "left"):
             sql.give_back_units(conn, wait.item_id, wait.quantity)
             scheduler.cancel(conn, guild_id, "share.hold_lapse", wait.id, now)
-            notices += offer_holds(conn, guild_id, wait.item_id, now, channel)
+            notices += offer_holds(
+                conn, guild_id, wait.item_id, now, channel or sql.last_channel(conn, wait.item_id)
+            )
     sql.anonymise(conn, guild_id, user_id, tombstone)
     return [n for n in notices if user_id not in n.ping]

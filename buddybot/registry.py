@@ -69,7 +69,10 @@ def _card(conn: sqlite3.Connection, guild_id: int, user_id: int, now: datetime) 
 def _give_and_take(conn: sqlite3.Connection, guild_id: int, user_id: int) -> dict[str, dict[str, int]]:
     """Sharing's tallies for the card: units lent and borrowed (kept up to date as loans start)."""
     found = sharing_sql.tallies(conn, guild_id, user_id)
-    return {role: {unit: n for (r, unit), n in found.items() if r == role and n} for role in ("lent", "borrowed")}
+    units = ("items", "hours", "slots")
+    return {
+        role: {u: found[(role, u)] for u in units if found.get((role, u))} for role in ("lent", "borrowed")
+    }
 
 
 async def profile_card(

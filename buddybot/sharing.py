@@ -139,7 +139,7 @@ def hold_lapse(conn: sqlite3.Connection, job: scheduler.Job, now: datetime) -> s
     if wait is None or not sql.set_wait(conn, wait.id, "held", "lapsed", wait.hold_until):
         return None
     sql.give_back_units(conn, wait.item_id, wait.quantity)
-    channel = sharing_channel(conn, job.guild_id, None)
+    channel = sharing_channel(conn, job.guild_id, sql.last_channel(conn, wait.item_id))
     return scheduler.Outcome(notices=offer_holds(conn, job.guild_id, wait.item_id, now, channel))
 
 

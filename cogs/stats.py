@@ -123,7 +123,9 @@ def _sharing_fields(embed: discord.Embed, s: SharingStats) -> None:
         for o in s.overdue
     ]
     more = f"\n… and {s.overdue_now - len(lines)} more" if s.overdue_now > len(lines) else ""
-    embed.add_field(name=f"Overdue now ({s.overdue_now})", value=("\n".join(lines) + more) or "none", inline=False)
+    embed.add_field(
+        name=f"Overdue now ({s.overdue_now})", value=("\n".join(lines) + more) or "none", inline=False
+    )
 
 
 class Stats(commands.Cog):

@@ -52,7 +52,9 @@ async def share(world: World, user: FakeUser, name: str = "Ladder", **options: o
     return rows(world, "SELECT max(id) FROM shared_items")[0][0]
 
 
-async def borrow(world: World, user: FakeUser, item_id: int, when: str = "1-3 dec", **options: object) -> tuple[Result, Sent | None]:
+async def borrow(
+    world: World, user: FakeUser, item_id: int, when: str = "1-3 dec", **options: object
+) -> tuple[Result, Sent | None]:
     r = await world.discord.slash("borrow", user, item=str(item_id), when=when, **options)
     posts = [c for c in r.posts if c.json.get("embeds")]
     if not posts:
@@ -131,7 +133,12 @@ TRANSITIONS = [
     ((("Approve", "alice"),), "Cancel", "bob", ("carol",)),
     ((("Approve", "alice"), ("Handed over", "alice")), "Returned", "bob", ("alice", "carol")),
     ((("Approve", "alice"), ("Handed over", "alice")), "Renew", "bob", ("alice", "carol")),
-    ((("Approve", "alice"), ("Handed over", "alice"), ("Returned", "bob")), "Not back", "alice", ("bob", "carol")),
+    (
+        (("Approve", "alice"), ("Handed over", "alice"), ("Returned", "bob")),
+        "Not back",
+        "alice",
+        ("bob", "carol"),
+    ),
 ]
 
 

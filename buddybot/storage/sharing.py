@@ -241,6 +241,15 @@ def set_post(
     )
 
 
+def last_channel(conn: sqlite3.Connection, item_id: int) -> int | None:
+    """Where the thing's latest request was posted (for notices when no sharing channel is set)."""
+    row = conn.execute(
+        "SELECT channel_id FROM loans WHERE item_id = ? AND channel_id IS NOT NULL ORDER BY id DESC LIMIT 1",
+        (item_id,),
+    ).fetchone()
+    return row[0] if row else None
+
+
 def open_loans_of(conn: sqlite3.Connection, guild_id: int, borrower_id: int) -> list[tuple[int, str]]:
     marks = ", ".join("?" for _ in OPEN_LOAN)
     return [
@@ -445,7 +454,9 @@ def anonymise(conn: sqlite3.Connection, guild_id: int, user_id: int, tombstone: 
         "WHERE guild_id = :g AND owner_id = :u",
         p,
     )
-    conn.execute("UPDATE loans SET owner_id = :t, condition_note = NULL WHERE guild_id = :g AND owner_id = :u", p)
+    conn.execute(
+        "UPDATE loans SET owner_id = :t, condition_note = NULL WHERE guild_id = :g AND owner_id = :u", p
+    )
     conn.execute("UPDATE loans SET borrower_id = :t, note = NULL WHERE guild_id = :g AND borrower_id = :u", p)
     conn.execute("UPDATE share_tallies SET user_id = :t WHERE guild_id = :g AND user_id = :u", p)
     conn.execute(
