@@ -23,6 +23,7 @@ from buddybot.sharing import UNIT, amount, bump, local_moment, plain, release, s
 from buddybot.storage import config as config_sql
 from buddybot.storage import sharing as sql
 from buddybot.storage.sharing import Loan
+from buddybot.text import mention
 
 REMIND_AT = time(9, 0)
 REPLY_WINDOW = timedelta(hours=48)
@@ -159,11 +160,9 @@ def remind(conn: sqlite3.Connection, job: scheduler.Job, now: datetime) -> Outco
         return None
     who = pingable(loan.borrower_id)
     if job.tag == "start" and loan.state == State.APPROVED:
-        text = f"<@{loan.borrower_id}> reminder: your loan of {name(loan)} starts tomorrow ({loan.start_on.isoformat()})."
+        text = f"{mention(loan.borrower_id)} reminder: your loan of {name(loan)} starts tomorrow ({loan.start_on.isoformat()})."
     elif job.tag.startswith("due") and loan.state == State.ON_LOAN:
-        text = (
-            f"<@{loan.borrower_id}> reminder: {name(loan)} is due back tomorrow ({loan.due_on.isoformat()})."
-        )
+        text = f"{mention(loan.borrower_id)} reminder: {name(loan)} is due back tomorrow ({loan.due_on.isoformat()})."
     else:
         return None
     return Outcome(notices=[Notice(where(loan), text, ping=who)])
@@ -181,15 +180,15 @@ def overdue(conn: sqlite3.Connection, job: scheduler.Job, now: datetime) -> Outc
     elif loan.state != State.OVERDUE:
         return None
     late = f"{day} day{'s' if day != 1 else ''}"
-    text = (f"<@{loan.borrower_id}> {name(loan)} was due back on {loan.due_on.isoformat()} and is {late} overdue. "
-            f"Please return it to <@{loan.owner_id}> and press **Returned**.")  # fmt: skip
+    text = (f"{mention(loan.borrower_id)} {name(loan)} was due back on {loan.due_on.isoformat()} and is {late} overdue. "
+            f"Please return it to {mention(loan.owner_id)} and press **Returned**.")  # fmt: skip
     notices = [Notice(where(loan), text, ping=pingable(loan.borrower_id))]
     if day >= ESCALATE_DAY and sql.mark_escalated(conn, loan.id):
         mod_channel = config_sql.get_config(conn, loan.guild_id).mod_channel_id
         if mod_channel:
             notices.append(
-                Notice(mod_channel, f"Loan #{loan.id}: {name(loan)} lent by <@{loan.owner_id}> to "
-                       f"<@{loan.borrower_id}> is {late} overdue (due {loan.due_on.isoformat()}).")
+                Notice(mod_channel, f"Loan #{loan.id}: {name(loan)} lent by {mention(loan.owner_id)} to "
+                       f"{mention(loan.borrower_id)} is {late} overdue (due {loan.due_on.isoformat()}).")
             )  # fmt: skip
     return Outcome(notices=notices, refresh=[("loan", loan.id)])
 

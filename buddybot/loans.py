@@ -20,7 +20,7 @@ from buddybot.storage import config as config_sql
 from buddybot.storage import sharing as sql
 from buddybot.storage.db import Database
 from buddybot.storage.sharing import Item, Loan
-from buddybot.text import clean_text
+from buddybot.text import clean_text, mention
 from buddybot.when import parse_when, today_in
 
 MAX_OPEN = 3
@@ -180,19 +180,19 @@ def _say(loan: Loan, event: Event, condition: str | None) -> tuple[str, tuple[in
     o, b, thing = loan.owner_id, loan.borrower_id, loan_jobs.name(loan)
     due = loan.due_on.isoformat()
     lines = {
-        Event.APPROVE: (f"<@{b}> <@{o}> approved your request for {thing}: collect it on "
+        Event.APPROVE: (f"{mention(b)} {mention(o)} approved your request for {thing}: collect it on "
                         f"{loan.start_on.isoformat()}, due back {due}.", (b,)),
-        Event.DECLINE: (f"<@{b}> <@{o}> declined your request for {thing}.", (b,)),
-        Event.WITHDRAW: (f"<@{b}> withdrew the request for {thing}.", ()),
+        Event.DECLINE: (f"{mention(b)} {mention(o)} declined your request for {thing}.", (b,)),
+        Event.WITHDRAW: (f"{mention(b)} withdrew the request for {thing}.", ()),
         Event.CANCEL: (f"The loan of {thing} is cancelled.", (o, b)),
-        Event.HAND_OVER: (f"<@{b}> {thing} is handed over to you: due back {due}.", (b,)),
-        Event.RETURN: (f"<@{o}> <@{b}> says {thing} is back. Press **Got it back** to confirm "
+        Event.HAND_OVER: (f"{mention(b)} {thing} is handed over to you: due back {due}.", (b,)),
+        Event.RETURN: (f"{mention(o)} {mention(b)} says {thing} is back. Press **Got it back** to confirm "
                        "(without an answer in 48 hours it closes as “return unconfirmed”).", (o,)),
-        Event.GOT_BACK: (f"<@{b}> <@{o}> got {thing} back. Loan closed, thank you!"
+        Event.GOT_BACK: (f"{mention(b)} {mention(o)} got {thing} back. Loan closed, thank you!"
                          + (f"\nCondition: {plain(condition, CONDITION_MAX)}" if condition else ""), (b,)),
-        Event.DISPUTE: (f"<@{b}> <@{o}> says {thing} is not back as lent. Please sort it out here; "
+        Event.DISPUTE: (f"{mention(b)} {mention(o)} says {thing} is not back as lent. Please sort it out here; "
                         "the moderators have been told.", (b,)),
-        Event.RENEW: (f"<@{o}> <@{b}> renewed the loan of {thing}: now due back {due}.", (o,)),
+        Event.RENEW: (f"{mention(o)} {mention(b)} renewed the loan of {thing}: now due back {due}.", (o,)),
     }  # fmt: skip
     text, ping = lines[event]
     return text, loan_jobs.pingable(*ping)
@@ -243,8 +243,8 @@ def _act(
         scheduler.cancel(conn, guild_id, "loan.unconfirmed", loan.id, now)
         mod_channel = config_sql.get_config(conn, guild_id).mod_channel_id
         if mod_channel:
-            notices.append(Notice(mod_channel, f"Loan #{loan.id}: <@{loan.owner_id}> disputes the return of "
-                                  f"{loan_jobs.name(loan)} by <@{loan.borrower_id}>."))  # fmt: skip
+            notices.append(Notice(mod_channel, f"Loan #{loan.id}: {mention(loan.owner_id)} disputes the return of "
+                                  f"{loan_jobs.name(loan)} by {mention(loan.borrower_id)}."))  # fmt: skip
     elif event is Event.GOT_BACK:
         back = datetime.fromisoformat(loan.returned_at) if loan.returned_at else now
         notices += loan_jobs.on_closed(conn, changed, now, back)

@@ -23,7 +23,7 @@ from buddybot.storage import moderation as moderation_sql
 from buddybot.storage import sharing as sql
 from buddybot.storage.db import Database
 from buddybot.storage.sharing import Item, Loan
-from buddybot.text import clean_text
+from buddybot.text import clean_text, mention
 
 KINDS = ("equipment", "it", "labour", "space")
 UNIT = {"equipment": "items", "it": "items", "labour": "hours", "space": "slots"}
@@ -37,14 +37,9 @@ _MARKDOWN = re.compile(r"([\\*_~`|>#\[\]()-])")
 
 # -- member text -------------------------------------------------------------------------------------------
 def clean_name(value: str | None) -> str:
-    """A thing's name: plain text, no mentions, and no invisible or direction-changing characters."""
+    """A thing's name: plain text, no mentions, no invisible or direction-changing characters."""
     name = clean_text(value, "name", NAME_MAX, required=True)
     assert name is not None
-    if any(unicodedata.category(ch) == "Cf" for ch in name):
-        raise BuddyError(
-            "Name contains invisible formatting characters (such as zero-width or right-to-left marks); "
-            "please type plain text."
-        )
     return name
 
 
@@ -123,7 +118,7 @@ def offer_holds(
             notices.append(
                 Notice(
                     channel_id,
-                    f"<@{wait.user_id}> **{plain(item.name)}** {amount(item.kind, wait.quantity)} is free again "
+                    f"{mention(wait.user_id)} **{plain(item.name)}** {amount(item.kind, wait.quantity)} is free again "
                     f"and held for you until {until.date().isoformat()}: ask for it with `/borrow` "
                     f"(item #{item.id}) within 7 days.",
                     ping=(wait.user_id,),

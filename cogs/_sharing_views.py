@@ -17,7 +17,7 @@ from buddybot.loan_states import Event, State, describe
 from buddybot.scheduler import Notice
 from buddybot.sharing import UNIT
 from buddybot.storage.sharing import Item, Loan
-from cogs.common import NO_PINGS, guild_id_of, pings, reply, safe, short_date
+from cogs.common import NO_PINGS, guild_id_of, mention, pings, reply, safe, short_date
 
 if TYPE_CHECKING:
     from buddybot.bot import BuddyBot
@@ -61,8 +61,8 @@ def render_loan(loan: Loan) -> discord.Embed:
         title=f"Loan #{loan.id}: {thing(loan.item_name, loan.kind, loan.quantity)}"[:256],
         colour=_COLOURS.get(loan.state, discord.Colour.light_grey()),
     )
-    embed.add_field(name="Owner", value=f"<@{loan.owner_id}>")
-    embed.add_field(name="Borrower", value=f"<@{loan.borrower_id}>")
+    embed.add_field(name="Owner", value=f"{mention(loan.owner_id)}")
+    embed.add_field(name="Borrower", value=f"{mention(loan.borrower_id)}")
     embed.add_field(name="Dates", value=f"{short_date(loan.start_on)} – {short_date(loan.due_on)}"
                     + (" (renewed)" if loan.renewed else ""))  # fmt: skip
     status = describe(loan.state)
@@ -96,7 +96,7 @@ def item_line(item: Item, *, owner: bool = True) -> str:
     due = (
         f", due back {short_date(item.due_back)}" if item.due_back and item.available < item.quantity else ""
     )
-    by = f" · <@{item.owner_id}>" if owner else ""
+    by = f" · {mention(item.owner_id)}" if owner else ""
     return f"**#{item.id}** {safe(item.name, 80)} ({item.kind}, up to {item.max_days} days) · {free}{due}{by}"
 
 

@@ -68,6 +68,8 @@ class EraseButton(
         )  # fmt: skip
         for need in erasure.closed_needs:
             await _close_post(bot, need)
+        for state in erasure.left_needs:
+            bot.dispatch("need_changed", state)  # the referrals cog redraws the post without them
         await deliver_loan_notices(bot, erasure.notices)
 
 

@@ -26,7 +26,7 @@ from cogs._sharing_views import (
     render_loan,
     thing,
 )
-from cogs.common import actor, guild_id_of, pings, reply, safe, short_date
+from cogs.common import actor, guild_id_of, mention, pings, reply, safe, short_date
 
 if TYPE_CHECKING:
     from buddybot.bot import BuddyBot
@@ -116,11 +116,11 @@ class Sharing(commands.Cog):
         who = member or interaction.user
         items = await sharing.list_of(self.bot.db, guild_id_of(interaction), who.id)
         if not items:
-            await reply(interaction, f"<@{who.id}> shares nothing yet." + (" Add something with `/share add`."
+            await reply(interaction, f"{mention(who.id)} shares nothing yet." + (" Add something with `/share add`."
                         if who.id == interaction.user.id else ""))  # fmt: skip
             return
         lines = [item_line(i, owner=False) for i in items]
-        await reply(interaction, f"<@{who.id}> shares:\n" + "\n".join(lines))
+        await reply(interaction, f"{mention(who.id)} shares:\n" + "\n".join(lines))
 
     @share.command(name="remove", description="Stop sharing something (loans already out run to their end)")
     @app_commands.describe(item="One of your shared things")
@@ -136,7 +136,7 @@ class Sharing(commands.Cog):
     async def after_removal(self, removed: sharing.Removed) -> None:
         for loan in removed.ended:
             await redraw(self.bot, loan)
-            await deliver(self.bot, [sharing.Notice(loan_jobs.where(loan), f"<@{loan.borrower_id}> "
+            await deliver(self.bot, [sharing.Notice(loan_jobs.where(loan), f"{mention(loan.borrower_id)} "
                           f"{loan_jobs.name(loan)} is no longer shared, so this request is cancelled.",
                           ping=loan_jobs.pingable(loan.borrower_id))])  # fmt: skip
 
@@ -183,7 +183,7 @@ class Sharing(commands.Cog):
         await interaction.response.defer(ephemeral=True, thinking=True)
         try:
             message = await self.bot.get_partial_messageable(channel_id, guild_id=guild_id).send(
-                f"<@{loan.owner_id}> <@{loan.borrower_id}> asks to borrow "
+                f"{mention(loan.owner_id)} {mention(loan.borrower_id)} asks to borrow "
                 f"{thing(loan.item_name, loan.kind, loan.quantity)}.",
                 embed=render_loan(loan), view=loan_view(loan), allowed_mentions=pings(loan.owner_id),
             )  # fmt: skip
@@ -202,7 +202,7 @@ class Sharing(commands.Cog):
         except POST_ERRORS:
             log.info("no thread for loan %s", loan.id, exc_info=True)
         await loans.record_post(self.bot.db, loan.id, channel_id, message.id, thread_id)
-        await reply(interaction, f"Asked <@{loan.owner_id}> for {thing(loan.item_name, loan.kind, loan.quantity)} "
+        await reply(interaction, f"Asked {mention(loan.owner_id)} for {thing(loan.item_name, loan.kind, loan.quantity)} "
                     f"({short_date(loan.start_on)} – {short_date(loan.due_on)}): {message.jump_url}\n"
                     "If they don't answer within 48 hours the request expires.")  # fmt: skip
 

@@ -13,7 +13,7 @@ from discord.ext import commands
 from buddybot import stats
 from buddybot.chart import requests_per_week_png
 from buddybot.sharing_stats import SharingStats
-from cogs.common import actor, guild_id_of, reply, safe
+from cogs.common import actor, guild_id_of, mention, reply, safe
 
 if TYPE_CHECKING:
     from buddybot.bot import BuddyBot
@@ -29,7 +29,7 @@ _PERIOD_TITLES = {
 
 
 def _member(key: str) -> str:
-    return "a former member" if key.startswith("-") else f"<@{key}>"
+    return mention(int(key))
 
 
 def _ranked(items: list[stats.Ranked], *, members: bool = False) -> str:
@@ -118,7 +118,7 @@ def _sharing_fields(embed: discord.Embed, s: SharingStats) -> None:
     lenders = [stats.Ranked(key=k, count=n) for k, n in s.top_lenders]
     embed.add_field(name="Top lenders", value=_ranked(lenders, members=True))
     lines = [
-        f"#{o.loan_id} {safe(o.item_name, 40)} · <@{o.borrower_id}> · due {o.due_on.isoformat()}"
+        f"#{o.loan_id} {safe(o.item_name, 40)} · {mention(o.borrower_id)} · due {o.due_on.isoformat()}"
         + (" · moderators told" if o.escalated else "")
         for o in s.overdue
     ]
