@@ -16,12 +16,13 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from buddybot import scheduler
-from buddybot.loan_states import Event, State, next_state
+from buddybot.loan_states import Event, State, TransitionError, next_state
 from buddybot.models import utc_iso
 from buddybot.scheduler import Notice, Outcome
 from buddybot.sharing import UNIT, amount, bump, local_moment, plain, release, sharing_channel
 from buddybot.storage import config as config_sql
 from buddybot.storage import sharing as sql
+from buddybot.storage import sharing_tallies as tallies_sql
 from buddybot.storage.sharing import Loan
 from buddybot.text import mention
 
@@ -94,8 +95,8 @@ def drop_all(conn: sqlite3.Connection, loan: Loan, now: datetime) -> None:
 def on_started(conn: sqlite3.Connection, loan: Loan, now: datetime) -> None:
     """Give and take, and /stats, counted once: in the unit whose conditional UPDATE started the loan."""
     unit = UNIT[loan.kind]
-    sql.tally(conn, loan.guild_id, loan.owner_id, "lent", unit, loan.quantity)
-    sql.tally(conn, loan.guild_id, loan.borrower_id, "borrowed", unit, loan.quantity)
+    tallies_sql.tally(conn, loan.guild_id, loan.owner_id, "lent", unit, loan.quantity)
+    tallies_sql.tally(conn, loan.guild_id, loan.borrower_id, "borrowed", unit, loan.quantity)
     bump(conn, loan.guild_id, now, "share_started")
     bump(conn, loan.guild_id, now, "share_lent", str(loan.owner_id))
     if loan.kind == "labour":
@@ -118,7 +119,7 @@ def _move(conn: sqlite3.Connection, loan: Loan, event: Event, now: datetime, **s
     """Apply a system event if the loan is still where the job expects it; False: overtaken, do nothing."""
     try:
         new = next_state(loan.state, event)
-    except Exception:
+    except TransitionError:
         return False
     return sql.transition(conn, loan.id, loan.state, new.value, stamps or None)
 

@@ -15,9 +15,10 @@ from buddybot.errors import BuddyError
 from buddybot.loan_states import BORROWER, OWNER, Event, State, authorise
 from buddybot.models import Record, utc_iso
 from buddybot.scheduler import Notice
-from buddybot.sharing import UNIT, amount, end_unstarted, fold, offer_holds, plain, release, sharing_channel
+from buddybot.sharing import UNIT, end_unstarted, fold, offer_holds, plain, release, sharing_channel
 from buddybot.storage import config as config_sql
 from buddybot.storage import sharing as sql
+from buddybot.storage import sharing_waits as waits_sql
 from buddybot.storage.db import Database
 from buddybot.storage.sharing import Item, Loan
 from buddybot.text import clean_text, mention
@@ -68,7 +69,9 @@ def _rules(
 ) -> None:
     if item.owner_id == borrower_id:
         raise BuddyError("That's yours: no need to borrow it from yourself.")
-    open_loans = sql.open_loans_of(conn, guild_id, borrower_id)
+    open_loans = [
+        (i, state) for i, state in sql.open_loans_of(conn, guild_id, borrower_id) if state != "returned"
+    ]
     if any(state == State.OVERDUE for _, state in open_loans):
         raise BuddyError("One of your loans is overdue: please return it before asking for something new.")
     if len(open_loans) >= MAX_OPEN:
@@ -98,22 +101,22 @@ def _borrow(
         raise BuddyError(f"“{plain(item.name, 40)}” can be borrowed for at most {item.max_days} days "
                          f"(you asked for {window.days}).")  # fmt: skip
     _rules(conn, guild_id, borrower_id, item, quantity, window.start)
-    wait = sql.wait_of(conn, item.id, borrower_id)
+    wait = waits_sql.wait_of(conn, item.id, borrower_id)
     if wait is not None and wait.state == "held":
         if quantity > wait.quantity:
             raise BuddyError(
                 f"{wait.quantity} {UNIT[item.kind]} are held for you; ask for at most that many."
             )
-        sql.set_wait(conn, wait.id, "held", "used", wait.hold_until)
+        waits_sql.set_wait(conn, wait.id, "held", "used", wait.hold_until)
         scheduler.cancel(conn, guild_id, "share.hold_lapse", wait.id, now)
         if quantity < wait.quantity:
             sql.give_back_units(conn, item.id, wait.quantity - quantity)
     elif wait is not None:
-        return Borrowed(item=item, place=sql.place_in_line(conn, item.id, wait.id))
-    elif sql.first_waiting(conn, item.id) is not None or not sql.take_units(conn, item.id, quantity):
-        wait_id = sql.join_wait(conn, guild_id, item.id, borrower_id, quantity, utc_iso(now))
+        return Borrowed(item=item, place=waits_sql.place_in_line(conn, item.id, wait.id))
+    elif waits_sql.first_waiting(conn, item.id) is not None or not sql.take_units(conn, item.id, quantity):
+        wait_id = waits_sql.join_wait(conn, guild_id, item.id, borrower_id, quantity, utc_iso(now))
         assert wait_id is not None
-        return Borrowed(item=item, place=sql.place_in_line(conn, item.id, wait_id))
+        return Borrowed(item=item, place=waits_sql.place_in_line(conn, item.id, wait_id))
     loan_id = sql.insert_loan(
         conn, item, borrower_id, quantity, window.start, window.end, note, channel_id, utc_iso(now)
     )
@@ -207,7 +210,7 @@ def _act(
     stamp = utc_iso(now)
     notices: list[Notice] = []
     if event is Event.RENEW:
-        if sql.first_waiting(conn, loan.item_id) is not None:
+        if waits_sql.first_waiting(conn, loan.item_id) is not None:
             raise BuddyError(
                 "Someone is waiting for this, so it can't be renewed: please bring it back on time."
             )
@@ -269,14 +272,6 @@ async def get(db: Database, guild_id: int, loan_id: int) -> Loan | None:
     return await db.read(sql.get_loan, guild_id, loan_id)
 
 
-def describe_amount(loan: Loan) -> str:
-    return amount(loan.kind, loan.quantity) or "1 item"
-
-
-async def mine(db: Database, guild_id: int, user_id: int) -> list[Loan]:
-    return await db.read(sql.loans_with, guild_id, user_id, sql.OPEN_LOAN)
-
-
 # -- /privacy delete ---------------------------------------------------------------------------------------
 def erase_member(
     conn: sqlite3.Connection, guild_id: int, user_id: int, tombstone: int, now: datetime
@@ -296,8 +291,8 @@ def erase_member(
         ):
             loan_jobs.drop_all(conn, loan, now)
             notices += release(conn, loan, now, channel or loan.channel_id)
-    for wait in sql.waits_of_member(conn, guild_id, user_id):
-        if wait.state == "held" and sql.set_wait(conn, wait.id, "held", "left"):
+    for wait in waits_sql.waits_of_member(conn, guild_id, user_id):
+        if wait.state == "held" and waits_sql.set_wait(conn, wait.id, "held", "left"):
             sql.give_back_units(conn, wait.item_id, wait.quantity)
             scheduler.cancel(conn, guild_id, "share.hold_lapse", wait.id, now)
             notices += offer_holds(

@@ -21,6 +21,8 @@ from buddybot.scheduler import Notice
 from buddybot.storage import config as config_sql
 from buddybot.storage import moderation as moderation_sql
 from buddybot.storage import sharing as sql
+from buddybot.storage import sharing_tallies as tallies_sql
+from buddybot.storage import sharing_waits as waits_sql
 from buddybot.storage.db import Database
 from buddybot.storage.sharing import Item, Loan
 from buddybot.text import clean_text, mention
@@ -86,7 +88,7 @@ def bump(
     conn: sqlite3.Connection, guild_id: int, at: datetime, metric: str, key: str = "", delta: int = 1
 ) -> None:
     """A /stats counter, in the same unit as the event it counts (no triggers: portable SQL)."""
-    sql.bump_stat(conn, guild_id, periods(at), metric, key, delta)
+    tallies_sql.bump_stat(conn, guild_id, periods(at), metric, key, delta)
 
 
 def sharing_channel(conn: sqlite3.Connection, guild_id: int, fallback: int | None) -> int | None:
@@ -108,11 +110,11 @@ def offer_holds(
     item = sql.get_item(conn, guild_id, item_id)
     if item is None or item.removed_at is not None:
         return notices
-    while (wait := sql.first_waiting(conn, item_id)) is not None:
+    while (wait := waits_sql.first_waiting(conn, item_id)) is not None:
         if not sql.take_units(conn, item_id, wait.quantity):
             break
         until = now + HOLD
-        sql.set_wait(conn, wait.id, "waiting", "held", utc_iso(until))
+        waits_sql.set_wait(conn, wait.id, "waiting", "held", utc_iso(until))
         scheduler.schedule(conn, guild_id, "share.hold_lapse", wait.id, until, now)
         if channel_id:
             notices.append(
@@ -130,8 +132,8 @@ def offer_holds(
 @scheduler.job_kind("share.hold_lapse", pings=True)
 def hold_lapse(conn: sqlite3.Connection, job: scheduler.Job, now: datetime) -> scheduler.Outcome | None:
     """A hold nobody used in 7 days lapses; the units go to the next in line."""
-    wait = sql.get_wait(conn, job.ref_id)
-    if wait is None or not sql.set_wait(conn, wait.id, "held", "lapsed", wait.hold_until):
+    wait = waits_sql.get_wait(conn, job.ref_id)
+    if wait is None or not waits_sql.set_wait(conn, wait.id, "held", "lapsed", wait.hold_until):
         return None
     sql.give_back_units(conn, wait.item_id, wait.quantity)
     channel = sharing_channel(conn, job.guild_id, sql.last_channel(conn, wait.item_id))
@@ -204,7 +206,7 @@ def end_unstarted(conn: sqlite3.Connection, item: Item, now: datetime) -> list[L
             for kind in ("loan.expire", "loan.start", "loan.remind", "loan.overdue"):
                 scheduler.cancel(conn, item.guild_id, kind, loan.id, now)
             ended.append(sql.get_loan(conn, item.guild_id, loan.id))
-    for wait_id, state, quantity in sql.end_waits_of_item(conn, item.id):
+    for wait_id, state, quantity in waits_sql.end_waits_of_item(conn, item.id):
         if state == "held":
             sql.give_back_units(conn, item.id, quantity)
         scheduler.cancel(conn, item.guild_id, "share.hold_lapse", wait_id, now)
@@ -238,25 +240,3 @@ async def moderator_remove(
     """A moderator removes a shared thing (audited against its owner); loans already out run to their end."""
     text = clean_text(reason, "reason", 300, required=True)
     return await db.write(_remove, guild_id, actor, item_id, text, now)
-
-
-# -- give and take ---------------------------------------------------------------------------------------
-class GiveAndTake(Record):
-    """Units lent and borrowed by one member, per unit (items, hours, slots)."""
-
-    lent: dict[str, int]
-    borrowed: dict[str, int]
-
-    def describe(self, role: str) -> str:
-        counts = self.lent if role == "lent" else self.borrowed
-        parts = [f"{n} {unit if n != 1 else unit[:-1]}" for unit, n in counts.items() if n]
-        return ", ".join(parts) or "nothing yet"
-
-
-def give_and_take(conn: sqlite3.Connection, guild_id: int, user_id: int) -> GiveAndTake:
-    found = sql.tallies(conn, guild_id, user_id)
-    units = ("items", "hours", "slots")
-    return GiveAndTake(
-        lent={u: found.get(("lent", u), 0) for u in units},
-        borrowed={u: found.get(("borrowed", u), 0) for u in units},
-    )

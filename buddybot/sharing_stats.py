@@ -10,6 +10,7 @@ from datetime import date
 
 from buddybot.models import Record
 from buddybot.storage import sharing as sql
+from buddybot.storage import sharing_tallies as tallies_sql
 from buddybot.storage import stats as stats_sql
 
 TOP = 5
@@ -54,7 +55,7 @@ def median_of(histogram: list[tuple[int, int]]) -> float | None:
 
 
 def compute(conn: sqlite3.Connection, guild_id: int, kind: str, start: str) -> SharingStats:
-    counts = sql.stat_values(conn, guild_id, kind, start, SCALARS)
+    counts = tallies_sql.stat_values(conn, guild_id, kind, start, SCALARS)
     overdue_now, late = sql.overdue(conn, guild_id, OVERDUE_SHOWN)
     days = stats_sql.histogram(conn, guild_id, kind, start, "share_days")
     return SharingStats(

@@ -98,7 +98,9 @@ async def build_sharing(world: World) -> None:
     _, post = await borrow(world, world.bob, ladder, note="bob borrowing text")
     await d.click(post, "Approve", world.alice)
     await d.click(post, "Handed over", world.alice)
-    await d.submit(await d.click(post, "Got it back", world.alice), world.alice, condition="alice condition text")
+    await d.submit(
+        await d.click(post, "Got it back", world.alice), world.alice, condition="alice condition text"
+    )
     drill = await share(world, world.carol, "Drill")
     _, post = await borrow(world, world.alice, drill, note="alice borrowing text")
     await d.click(post, "Approve", world.carol)

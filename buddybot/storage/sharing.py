@@ -65,15 +65,6 @@ class Loan(Record):
     item_name: str = ""
 
 
-class Wait(Record):
-    id: int
-    item_id: int
-    user_id: int
-    quantity: int
-    state: str
-    hold_until: str | None
-
-
 def _item(row: Any, due_back: str | None = None) -> Item:
     data = dict(row)
     return Item(**data, due_back=date.fromisoformat(due_back) if due_back else None)
@@ -271,17 +262,6 @@ def labour_hours(conn: sqlite3.Connection, guild_id: int, owner_id: int, monday:
     ).fetchone()[0]
 
 
-def loans_with(conn: sqlite3.Connection, guild_id: int, user_id: int, states: tuple[str, ...]) -> list[Loan]:
-    marks = ", ".join("?" for _ in states)
-    rows = conn.execute(
-        f"SELECT l.{_LOAN.replace(', ', ', l.')}, i.name AS item_name FROM loans l "
-        "JOIN shared_items i ON i.id = l.item_id "
-        f"WHERE l.guild_id = ? AND (l.borrower_id = ? OR l.owner_id = ?) AND l.state IN ({marks}) ORDER BY l.id",
-        (guild_id, user_id, user_id, *states),
-    ).fetchall()
-    return [_loan(r) for r in rows]
-
-
 def open_loans_of_item(conn: sqlite3.Connection, item_id: int, states: tuple[str, ...]) -> list[Loan]:
     marks = ", ".join("?" for _ in states)
     rows = conn.execute(
@@ -306,120 +286,6 @@ def overdue(conn: sqlite3.Connection, guild_id: int, limit: int) -> tuple[int, l
     return count, [_loan(r) for r in rows]
 
 
-# -- waiting lists -----------------------------------------------------------------------------------------
-def join_wait(
-    conn: sqlite3.Connection, guild_id: int, item_id: int, user_id: int, quantity: int, now: str
-) -> int | None:
-    row = conn.execute(
-        "INSERT INTO loan_waits (guild_id, item_id, user_id, quantity, created_at) VALUES (?, ?, ?, ?, ?) "
-        "ON CONFLICT (item_id, user_id) WHERE state IN ('waiting', 'held') DO NOTHING RETURNING id",
-        (guild_id, item_id, user_id, quantity, now),
-    ).fetchone()
-    return row[0] if row else None
-
-
-def wait_of(conn: sqlite3.Connection, item_id: int, user_id: int) -> Wait | None:
-    row = conn.execute(
-        "SELECT id, item_id, user_id, quantity, state, hold_until FROM loan_waits "
-        "WHERE item_id = ? AND user_id = ? AND state IN ('waiting', 'held')",
-        (item_id, user_id),
-    ).fetchone()
-    return Wait(**dict(row)) if row else None
-
-
-def get_wait(conn: sqlite3.Connection, wait_id: int) -> Wait | None:
-    row = conn.execute(
-        "SELECT id, item_id, user_id, quantity, state, hold_until FROM loan_waits WHERE id = ?", (wait_id,)
-    ).fetchone()
-    return Wait(**dict(row)) if row else None
-
-
-def place_in_line(conn: sqlite3.Connection, item_id: int, wait_id: int) -> int:
-    return conn.execute(
-        "SELECT count(*) FROM loan_waits WHERE item_id = ? AND state = 'waiting' AND id <= ?",
-        (item_id, wait_id),
-    ).fetchone()[0]
-
-
-def first_waiting(conn: sqlite3.Connection, item_id: int) -> Wait | None:
-    row = conn.execute(
-        "SELECT id, item_id, user_id, quantity, state, hold_until FROM loan_waits "
-        "WHERE item_id = ? AND state = 'waiting' ORDER BY id LIMIT 1",
-        (item_id,),
-    ).fetchone()
-    return Wait(**dict(row)) if row else None
-
-
-def set_wait(
-    conn: sqlite3.Connection, wait_id: int, old: str, new: str, hold_until: str | None = None
-) -> bool:
-    row = conn.execute(
-        "UPDATE loan_waits SET state = ?, hold_until = ? WHERE id = ? AND state = ? RETURNING id",
-        (new, hold_until, wait_id, old),
-    ).fetchone()
-    return row is not None
-
-
-def end_waits_of_item(conn: sqlite3.Connection, item_id: int) -> list[tuple[int, str, int]]:
-    """Everyone still waiting for (or holding) a removed thing leaves the line: (id, state, quantity)."""
-    return [
-        (r[0], r[1], r[2])
-        for r in conn.execute(
-            "UPDATE loan_waits SET state = 'left' WHERE item_id = ? AND state IN ('waiting', 'held') "
-            "RETURNING id, state, quantity",
-            (item_id,),
-        )
-    ]
-
-
-# -- give and take -----------------------------------------------------------------------------------------
-def tally(conn: sqlite3.Connection, guild_id: int, user_id: int, role: str, unit: str, delta: int) -> None:
-    conn.execute(
-        "INSERT INTO share_tallies (guild_id, user_id, role, unit, value) VALUES (?, ?, ?, ?, ?) "
-        "ON CONFLICT (guild_id, user_id, role, unit) DO UPDATE SET value = share_tallies.value + excluded.value",
-        (guild_id, user_id, role, unit, delta),
-    )
-
-
-def tallies(conn: sqlite3.Connection, guild_id: int, user_id: int) -> dict[tuple[str, str], int]:
-    rows = conn.execute(
-        "SELECT role, unit, value FROM share_tallies WHERE guild_id = ? AND user_id = ?", (guild_id, user_id)
-    ).fetchall()
-    return {(r[0], r[1]): r[2] for r in rows}
-
-
-def bump_stat(
-    conn: sqlite3.Connection, guild_id: int, periods: list[tuple[str, str]], metric: str, key: str, delta: int
-) -> None:
-    """Add `delta` to a /stats counter in each (kind, start) period; keyed counters keep only their latest
-    period of each kind (as the referral roll-ups do), so their number is bounded by the keys."""
-    for kind, start in periods:
-        conn.execute(
-            "INSERT INTO stat_counts (guild_id, kind, start, metric, key, value) VALUES (?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT (guild_id, metric, key, kind, start) DO UPDATE SET value = stat_counts.value + excluded.value",
-            (guild_id, kind, start, metric, key, delta),
-        )
-        if key and kind != "a":
-            conn.execute(
-                "DELETE FROM stat_counts WHERE guild_id = ? AND metric = ? AND key = ? AND kind = ? AND start < ?",
-                (guild_id, metric, key, kind, start),
-            )
-
-
-def stat_values(
-    conn: sqlite3.Connection, guild_id: int, kind: str, start: str, metrics: tuple[str, ...]
-) -> dict[str, int]:
-    marks = ", ".join("?" for _ in metrics)
-    found = dict(
-        conn.execute(
-            f"SELECT metric, value FROM stat_counts WHERE guild_id = ? AND metric IN ({marks}) AND key = '' "
-            "AND kind = ? AND start = ?",
-            (guild_id, *metrics, kind, start),
-        ).fetchall()
-    )
-    return {m: found.get(m, 0) for m in metrics}
-
-
 # -- /privacy delete ---------------------------------------------------------------------------------------
 def loans_of_member(conn: sqlite3.Connection, guild_id: int, user_id: int) -> list[Loan]:
     """Every loan the member is on, as owner or borrower (both answered from an index)."""
@@ -432,14 +298,6 @@ def loans_of_member(conn: sqlite3.Connection, guild_id: int, user_id: int) -> li
         (guild_id, user_id, guild_id, user_id),
     ).fetchall()
     return [_loan(r) for r in rows]
-
-
-def waits_of_member(conn: sqlite3.Connection, guild_id: int, user_id: int) -> list[Wait]:
-    rows = conn.execute(
-        "SELECT id, item_id, user_id, quantity, state, hold_until FROM loan_waits WHERE guild_id = ? AND user_id = ?",
-        (guild_id, user_id),
-    ).fetchall()
-    return [Wait(**dict(r)) for r in rows]
 
 
 ERASED_NAME = "(erased)"
