@@ -106,11 +106,15 @@ def on_started(conn: sqlite3.Connection, loan: Loan, now: datetime) -> None:
 def on_closed(conn: sqlite3.Connection, loan: Loan, now: datetime, back_at: datetime) -> list[Notice]:
     """Closed: on time or not, its length for the median, units back and on to the waiting list."""
     drop_all(conn, loan, now)
-    day = back_at.astimezone(ZoneInfo(_tz(conn, loan.guild_id))).date()
+    zone = ZoneInfo(_tz(conn, loan.guild_id))
+    day = back_at.astimezone(zone).date()
     bump(conn, loan.guild_id, now, "share_returned")
     if day <= loan.due_on:
         bump(conn, loan.guild_id, now, "share_on_time")
-    days = max(1, (day - loan.start_on).days + 1)
+    began = loan.start_on
+    if loan.started_at:  # handed over early: the loan ran from the handover
+        began = min(began, datetime.fromisoformat(loan.started_at).astimezone(zone).date())
+    days = max(1, (day - began).days + 1)
     bump(conn, loan.guild_id, now, "share_days", f"{days:09d}")
     return release(conn, loan, now, sharing_channel(conn, loan.guild_id, loan.channel_id))
 

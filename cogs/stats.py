@@ -107,7 +107,7 @@ def render_stats(s: stats.Stats) -> discord.Embed:
 def _sharing_fields(embed: discord.Embed, s: SharingStats) -> None:
     """Lending between members: loans, on-time returns, median length, labour hours, top lenders, overdue."""
     on_time = _share(s.returned_on_time / s.loans_returned if s.loans_returned else None)
-    median = "–" if s.median_days is None else f"{s.median_days:g} days"
+    median = "–" if s.median_days is None else f"{s.median_days:g} day{'' if s.median_days == 1 else 's'}"
     embed.add_field(
         name="Sharing",
         value=(
