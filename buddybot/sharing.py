@@ -189,6 +189,11 @@ async def find(db: Database, guild_id: int, query: str, kind: str | None = None)
     return await db.read(sql.search, guild_id, fold(query[:NAME_MAX]), kind, SEARCH_LIMIT)
 
 
+async def get(db: Database, guild_id: int, item_id: int) -> Item | None:
+    item = await db.read(sql.get_item, guild_id, item_id)
+    return item if item is not None and item.removed_at is None else None
+
+
 class Removed(Record):
     item: Item
     ended: list[Loan]  # requests that will never be lent now (their posts lose their buttons)

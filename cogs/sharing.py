@@ -99,7 +99,8 @@ class Sharing(commands.Cog):
     )  # fmt: skip
     @app_commands.choices(kind=KIND_CHOICES)
     async def add(
-        self, interaction: discord.Interaction, kind: str, name: str, details: str | None = None,
+        self, interaction: discord.Interaction, kind: str, name: app_commands.Range[str, 1, sharing.NAME_MAX],
+        details: app_commands.Range[str, 1, sharing.DETAILS_MAX] | None = None,
         max_days: app_commands.Range[int, 1, 90] | None = None,
         quantity: app_commands.Range[int, 1, 1000] | None = None,
     ) -> None:  # fmt: skip
@@ -145,12 +146,13 @@ class Sharing(commands.Cog):
     @app_commands.choices(kind=KIND_CHOICES)
     @app_commands.autocomplete(query=item_autocomplete)
     async def find(self, interaction: discord.Interaction, query: str, kind: str | None = None) -> None:
+        guild_id = guild_id_of(interaction)
         text = query.strip()
-        if text.isdigit():  # picked from the autocomplete: show that one
-            items = [i for i in await sharing.find(self.bot.db, guild_id_of(interaction), "", kind)
-                     if str(i.id) == text] or await sharing.find(self.bot.db, guild_id_of(interaction), text, kind)  # fmt: skip
+        if text.isdigit():  # picked from the autocomplete: that one thing
+            picked = await sharing.get(self.bot.db, guild_id, int(text[:18]))
+            items = [picked] if picked is not None else []
         else:
-            items = await sharing.find(self.bot.db, guild_id_of(interaction), text, kind)
+            items = await sharing.find(self.bot.db, guild_id, text, kind)
         if not items:
             await reply(interaction, "Nobody shares anything like that yet.")
             return
@@ -165,8 +167,9 @@ class Sharing(commands.Cog):
     @app_commands.autocomplete(item=item_autocomplete)
     @app_commands.guild_only()
     async def borrow(
-        self, interaction: discord.Interaction, item: str, when: str,
-        quantity: app_commands.Range[int, 1, 1000] | None = None, note: str | None = None,
+        self, interaction: discord.Interaction, item: app_commands.Range[str, 1, 100],
+        when: app_commands.Range[str, 1, 100], quantity: app_commands.Range[int, 1, 1000] | None = None,
+        note: app_commands.Range[str, 1, loans.NOTE_MAX] | None = None,
     ) -> None:  # fmt: skip
         guild_id = guild_id_of(interaction)
         now = self.bot.now()

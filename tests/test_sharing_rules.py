@@ -328,3 +328,53 @@ async def test_twenty_five_things_at_most(world: World) -> None:
         await share(world, world.alice, f"Thing {i}")
     r = await share_add(world, world.alice, "One more")
     assert private(r) and "25 things" in said(r)
+
+
+async def test_a_post_discord_refuses_leaves_nothing_asked(world: World) -> None:
+    ladder = await share(world, world.alice)
+    world.discord.fail("POST", f"/channels/{world.guild.channel('general')}/messages", 403)
+    r, post = await borrow(world, world.bob, ladder)
+    assert post is None and private(r) and "nothing was asked" in said(r)
+    assert rows(world, "SELECT state FROM loans") == [("withdrawn",)]
+    assert available(world, ladder) == 1
+    assert rows(world, "SELECT count(*) FROM jobs WHERE state = 'due'") == [(0,)]
+    r, post = await borrow(world, world.bob, ladder)  # and the rules don't count it
+    assert post is not None, said(r)
+
+
+async def test_a_dispute_tells_the_moderators(world: World) -> None:
+    await world.discord.slash("config set", world.mod, mod_channel=world.guild.channel("shoutouts"))
+    ladder = await share(world, world.alice)
+    _, post = await borrow(world, world.bob, ladder)
+    for label, who in (("Approve", world.alice), ("Handed over", world.alice), ("Returned", world.bob)):
+        await world.discord.click(post, label, who)
+    await world.discord.click(post, "Not back", world.alice)
+    assert loan_state(world) == "disputed" and available(world, ladder) == 0
+    (told,) = world.discord.channel_messages(world.guild.channel("shoutouts"))
+    assert "disputes the return" in told.content and pings_of(told) == []
+    world.clock.advance(days=3)
+    await run_jobs(world)
+    assert loan_state(world) == "disputed"  # no "return unconfirmed" closing a dispute
+    await world.discord.submit(await world.discord.click(post, "Got it back", world.alice), world.alice)
+    assert loan_state(world) == "closed" and available(world, ladder) == 1
+
+
+async def test_erasing_a_lender_ends_her_loans_and_tells_the_next_in_line(world: World) -> None:
+    ladder = await share(world, world.alice)
+    drill = await share(world, world.bob, "Drill")
+    await borrow(world, world.carol, ladder)
+    _, theirs = await borrow(world, world.alice, drill)
+    r, none = await borrow(world, world.carol, drill)
+    assert none is None and "number 1" in said(r)
+    ask = await world.discord.slash("privacy delete", world.alice)
+    await world.discord.click(ask.message, "Erase my data", world.alice)
+    assert rows(world, "SELECT state, closed_how FROM loans ORDER BY id") == [
+        ("cancelled", "removed"), ("cancelled", "erased"),
+    ]  # fmt: skip
+    assert rows(world, "SELECT name, removed_at IS NOT NULL FROM shared_items WHERE id = ?", ladder) == [
+        ("(erased)", 1)
+    ]
+    told = world.discord.channel_messages(world.guild.channel("general"))[-1]
+    assert pings_of(told) == [world.carol.id] and "held for you" in told.content  # Bob's drill is free again
+    r = await world.discord.click(theirs, "Approve", world.bob)
+    assert private(r) and "cancelled" in said(r)
