@@ -30,7 +30,9 @@ MEMBERS = 60
 def summary(label: str, samples: list[float], trips: set[int]) -> str:
     samples.sort()
     p99 = samples[min(len(samples) - 1, int(len(samples) * 0.99))]
-    return f"{label:<14} {','.join(map(str, sorted(trips))):>11} {statistics.median(samples):>10.0f} {p99:>9.0f}"
+    return (
+        f"{label:<14} {','.join(map(str, sorted(trips))):>11} {statistics.median(samples):>10.0f} {p99:>9.0f}"
+    )
 
 
 async def main(runs: int) -> None:
@@ -42,7 +44,9 @@ async def main(runs: int) -> None:
         await discord.start(bot)
         for i, user in enumerate(users):
             payload = discord.command_payload("share add", user, guild=guild, kind="equipment", quantity=1000)
-            payload["data"]["options"][0]["options"].append({"name": "name", "type": 3, "value": f"Ladder {i}"})
+            payload["data"]["options"][0]["options"].append(
+                {"name": "name", "type": 3, "value": f"Ladder {i}"}
+            )
             await discord.interact(payload)
         borrow_samples: list[float] = []
         approve_samples: list[float] = []

@@ -19,7 +19,7 @@ from buddybot import scheduler
 from buddybot.loan_states import Event, State, TransitionError, next_state
 from buddybot.models import utc_iso
 from buddybot.scheduler import Notice, Outcome
-from buddybot.sharing import UNIT, amount, bump, local_moment, plain, release, sharing_channel
+from buddybot.sharing import UNIT, amount, bump, date_text, local_moment, plain, release, sharing_channel
 from buddybot.storage import config as config_sql
 from buddybot.storage import sharing as sql
 from buddybot.storage import sharing_tallies as tallies_sql
@@ -154,7 +154,7 @@ def start(conn: sqlite3.Connection, job: scheduler.Job, now: datetime) -> Outcom
         return None
     on_started(conn, loan, now)
     text = (f"Nobody pressed **Handed over**, so the loan of {name(loan)} started on its start date. "
-            f"Due back {loan.due_on.isoformat()}.")  # fmt: skip
+            f"Due back {date_text(loan.due_on)}.")  # fmt: skip
     return Outcome(notices=[Notice(where(loan), text)], refresh=[("loan", loan.id)])
 
 
@@ -165,9 +165,9 @@ def remind(conn: sqlite3.Connection, job: scheduler.Job, now: datetime) -> Outco
         return None
     who = pingable(loan.borrower_id)
     if job.tag == "start" and loan.state == State.APPROVED:
-        text = f"{mention(loan.borrower_id)} reminder: your loan of {name(loan)} starts tomorrow ({loan.start_on.isoformat()})."
+        text = f"{mention(loan.borrower_id)} reminder: your loan of {name(loan)} starts tomorrow ({date_text(loan.start_on)})."
     elif job.tag.startswith("due") and loan.state == State.ON_LOAN:
-        text = f"{mention(loan.borrower_id)} reminder: {name(loan)} is due back tomorrow ({loan.due_on.isoformat()})."
+        text = f"{mention(loan.borrower_id)} reminder: {name(loan)} is due back tomorrow ({date_text(loan.due_on)})."
     else:
         return None
     return Outcome(notices=[Notice(where(loan), text, ping=who)])
@@ -185,7 +185,7 @@ def overdue(conn: sqlite3.Connection, job: scheduler.Job, now: datetime) -> Outc
     elif loan.state != State.OVERDUE:
         return None
     late = f"{day} day{'s' if day != 1 else ''}"
-    text = (f"{mention(loan.borrower_id)} {name(loan)} was due back on {loan.due_on.isoformat()} and is {late} overdue. "
+    text = (f"{mention(loan.borrower_id)} {name(loan)} was due back on {date_text(loan.due_on)} and is {late} overdue. "
             f"Please return it to {mention(loan.owner_id)} and press **Returned**.")  # fmt: skip
     notices = [Notice(where(loan), text, ping=pingable(loan.borrower_id))]
     if day >= ESCALATE_DAY and sql.mark_escalated(conn, loan.id):
@@ -193,7 +193,7 @@ def overdue(conn: sqlite3.Connection, job: scheduler.Job, now: datetime) -> Outc
         if mod_channel:
             notices.append(
                 Notice(mod_channel, f"Loan #{loan.id}: {name(loan)} lent by {mention(loan.owner_id)} to "
-                       f"{mention(loan.borrower_id)} is {late} overdue (due {loan.due_on.isoformat()}).")
+                       f"{mention(loan.borrower_id)} is {late} overdue (due {date_text(loan.due_on)}).")
             )  # fmt: skip
     return Outcome(notices=notices, refresh=[("loan", loan.id)])
 

@@ -42,7 +42,8 @@ class Event(StrEnum):
     DISPUTE = "dispute"
     UNCONFIRMED = "unconfirmed"  # the owner said nothing for 48 h after the borrower returned it
     RENEW = "renew"
-    MODERATE = "moderate"  # a moderator removed the thing: what has not started is cancelled
+    MODERATE = "moderate"  # the thing was removed (owner or moderator): what has not started is cancelled
+    ERASE = "erase"  # a party erased their data: nobody could finish the loan with a placeholder
 
 
 ENDED = frozenset({State.CLOSED, State.DECLINED, State.WITHDRAWN, State.EXPIRED, State.CANCELLED})
@@ -67,7 +68,9 @@ TRANSITIONS: dict[tuple[State, Event], State] = {
     (State.DISPUTED, Event.GOT_BACK): State.CLOSED,
     (State.RETURNED, Event.DISPUTE): State.DISPUTED,
     (State.RETURNED, Event.UNCONFIRMED): State.CLOSED,
-}
+    **{(state, Event.ERASE): State.CANCELLED for state in (State.REQUESTED, State.APPROVED, State.ON_LOAN,
+                                                           State.OVERDUE, State.RETURNED, State.DISPUTED)},
+}  # fmt: skip
 
 WHO: dict[Event, frozenset[str]] = {
     Event.APPROVE: frozenset({OWNER}),
@@ -84,6 +87,7 @@ WHO: dict[Event, frozenset[str]] = {
     Event.OVERDUE: frozenset({SYSTEM}),
     Event.UNCONFIRMED: frozenset({SYSTEM}),
     Event.MODERATE: frozenset({SYSTEM}),
+    Event.ERASE: frozenset({SYSTEM}),
 }
 
 _NOT_YOURS = {

@@ -12,10 +12,19 @@ from datetime import date, datetime, timedelta
 
 from buddybot import loan_jobs, scheduler
 from buddybot.errors import BuddyError
-from buddybot.loan_states import BORROWER, OWNER, Event, State, authorise
+from buddybot.loan_states import BORROWER, OWNER, Event, State, authorise, next_state
 from buddybot.models import Record, utc_iso
 from buddybot.scheduler import Notice
-from buddybot.sharing import UNIT, end_unstarted, fold, offer_holds, plain, release, sharing_channel
+from buddybot.sharing import (
+    UNIT,
+    date_text,
+    end_unstarted,
+    fold,
+    offer_holds,
+    plain,
+    release,
+    sharing_channel,
+)
 from buddybot.storage import config as config_sql
 from buddybot.storage import sharing as sql
 from buddybot.storage import sharing_waits as waits_sql
@@ -138,8 +147,9 @@ async def borrow(
 def _discard(conn: sqlite3.Connection, guild_id: int, loan_id: int, now: datetime) -> None:
     """The request's post never reached Discord: nobody could answer it, so it is as if never asked."""
     loan = sql.get_loan(conn, guild_id, loan_id)
+    withdrawn = next_state(State.REQUESTED, Event.WITHDRAW).value
     if loan is not None and sql.transition(
-        conn, loan.id, "requested", "withdrawn", {"closed_at": utc_iso(now)}
+        conn, loan.id, State.REQUESTED, withdrawn, {"closed_at": utc_iso(now)}
     ):
         loan_jobs.drop_all(conn, loan, now)
         release(conn, loan, now, None)
@@ -181,10 +191,10 @@ async def check(db: Database, guild_id: int, loan_id: int, user_id: int, event: 
 def _say(loan: Loan, event: Event, condition: str | None) -> tuple[str, tuple[int, ...]]:
     """What the loan's thread is told, and whom it pings (the other side of the loan)."""
     o, b, thing = loan.owner_id, loan.borrower_id, loan_jobs.name(loan)
-    due = loan.due_on.isoformat()
+    due = date_text(loan.due_on)
     lines = {
         Event.APPROVE: (f"{mention(b)} {mention(o)} approved your request for {thing}: collect it on "
-                        f"{loan.start_on.isoformat()}, due back {due}.", (b,)),
+                        f"{date_text(loan.start_on)}, due back {due}.", (b,)),
         Event.DECLINE: (f"{mention(b)} {mention(o)} declined your request for {thing}.", (b,)),
         Event.WITHDRAW: (f"{mention(b)} withdrew the request for {thing}.", ()),
         Event.CANCEL: (f"The loan of {thing} is cancelled.", (o, b)),
@@ -255,6 +265,7 @@ def _act(
         loan_jobs.drop_all(conn, changed, now)
         notices += release(conn, changed, now, channel)
     text, ping = _say(changed, event, condition)
+    ping = tuple(u for u in ping if u != user_id)  # never the member who pressed
     return Change(
         loan=changed, event=event.value, notices=[Notice(loan_jobs.where(changed), text, ping=ping), *notices]
     )
@@ -287,8 +298,9 @@ def erase_member(
         end_unstarted(conn, item, now)
     for loan in sql.loans_of_member(conn, guild_id, user_id):
         if loan.state in sql.OPEN_LOAN and sql.transition(
-            conn, loan.id, loan.state, "cancelled", {"closed_at": stamp, "closed_how": "erased"}
-        ):
+            conn, loan.id, loan.state, next_state(loan.state, Event.ERASE).value,
+            {"closed_at": stamp, "closed_how": "erased"},
+        ):  # fmt: skip
             loan_jobs.drop_all(conn, loan, now)
             notices += release(conn, loan, now, channel or loan.channel_id)
     for wait in waits_sql.waits_of_member(conn, guild_id, user_id):

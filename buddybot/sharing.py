@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from buddybot import scheduler
 from buddybot.errors import BuddyError
 from buddybot.guildconfig import require_moderator
+from buddybot.loan_states import Event, next_state
 from buddybot.models import Actor, Record, utc_iso
 from buddybot.scheduler import Notice
 from buddybot.storage import config as config_sql
@@ -26,6 +27,7 @@ from buddybot.storage import sharing_waits as waits_sql
 from buddybot.storage.db import Database
 from buddybot.storage.sharing import Item, Loan
 from buddybot.text import clean_text, mention
+from buddybot.when import DateWindow
 
 KINDS = ("equipment", "it", "labour", "space")
 UNIT = {"equipment": "items", "it": "items", "labour": "hours", "space": "slots"}
@@ -56,6 +58,11 @@ def plain(text: str | None, limit: int = 80) -> str:
     if len(text) > limit:
         text = text[: limit - 1] + "…"
     return _MARKDOWN.sub(r"\\\1", text).replace("@", "@\u200b")
+
+
+def date_text(value: date) -> str:
+    """ "Mon 21 Dec 2026", as every date a member reads."""
+    return DateWindow(start=value, end=value).describe()
 
 
 def amount(kind: str, quantity: int) -> str:
@@ -121,7 +128,7 @@ def offer_holds(
                 Notice(
                     channel_id,
                     f"{mention(wait.user_id)} **{plain(item.name)}** {amount(item.kind, wait.quantity)} is free again "
-                    f"and held for you until {until.date().isoformat()}: ask for it with `/borrow` "
+                    f"and held for you until {date_text(until.date())}: ask for it with `/borrow` "
                     f"(item #{item.id}) within 7 days.",
                     ping=(wait.user_id,),
                 )
@@ -204,8 +211,9 @@ def end_unstarted(conn: sqlite3.Connection, item: Item, now: datetime) -> list[L
     """A removed thing: requests and approved loans are cancelled, the waiting list is dropped."""
     ended = []
     for loan in sql.open_loans_of_item(conn, item.id, ("requested", "approved")):
+        new = next_state(loan.state, Event.MODERATE)
         if sql.transition(
-            conn, loan.id, loan.state, "cancelled", {"closed_at": utc_iso(now), "closed_how": "removed"}
+            conn, loan.id, loan.state, new.value, {"closed_at": utc_iso(now), "closed_how": "removed"}
         ):
             sql.give_back_units(conn, item.id, loan.quantity)
             for kind in ("loan.expire", "loan.start", "loan.remind", "loan.overdue"):

@@ -13,7 +13,8 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from buddybot import loan_jobs, loans, sharing  # loan_jobs: registers the scheduler's loan job kinds
+from buddybot import loan_jobs, loans, sharing  # importing loan_jobs registers the loan job kinds
+from buddybot.errors import BuddyError
 from buddybot.when import EXAMPLES
 from cogs._sharing_views import (
     POST_ERRORS,
@@ -39,7 +40,6 @@ KIND_CHOICES = [
     app_commands.Choice(name="labour (hours)", value="labour"),
     app_commands.Choice(name="space (slots)", value="space"),
 ]
-assert loan_jobs.LOAN_KINDS  # imported for its job kinds
 
 
 async def item_autocomplete(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
@@ -68,7 +68,7 @@ async def own_item_autocomplete(
 def item_id(value: str) -> int:
     text = value.strip().lstrip("#")
     if not text.isdigit() or len(text) > 18:
-        raise sharing.BuddyError("Pick one of your shared things from the list as you type.")
+        raise BuddyError("Pick one of your shared things from the list as you type.")
     return int(text)
 
 
