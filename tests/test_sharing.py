@@ -6,6 +6,20 @@ import sqlite3
 
 import pytest
 
+from buddybot.errors import BuddyError
+from buddybot.loan_states import (
+    BORROWER,
+    ENDED,
+    OWNER,
+    SYSTEM,
+    WHO,
+    Event,
+    State,
+    TransitionError,
+    authorise,
+    next_state,
+)
+from buddybot.loan_states import TRANSITIONS as TRANSITIONS_TABLE
 from buddybot.testing.harness import FakeUser, Result, Sent
 from tests.conftest import World
 from tests.test_hard_cases import carrying
@@ -188,3 +202,25 @@ async def test_forged_custom_ids_change_nothing(world: World) -> None:
     r = await forge(f"loan:{loan_id}:approve", world.alice, channel_id=other.channel("general"))
     assert private(r) and "no loan" in said(r)
     assert loan_state(world) == "requested" and available(world, ladder) == 0
+
+
+# -- the state machine table (pure) ------------------------------------------------------------------------------
+@pytest.mark.parametrize("state", list(State))
+@pytest.mark.parametrize("event", list(Event))
+def test_the_table_is_the_only_way_a_loan_moves(state: State, event: Event) -> None:
+    if (state, event) in TRANSITIONS_TABLE:
+        assert next_state(state, event) is TRANSITIONS_TABLE[(state, event)]
+        assert state not in ENDED
+    else:
+        with pytest.raises(TransitionError):
+            next_state(state, event)
+
+
+@pytest.mark.parametrize("event", list(Event))
+def test_only_the_roles_in_the_table_may_cause_an_event(event: Event) -> None:
+    for role in (OWNER, BORROWER, SYSTEM, None):
+        if role in WHO[event]:
+            continue
+        with pytest.raises(BuddyError):
+            authorise(event, role, State.REQUESTED)
+    assert SYSTEM not in WHO[event] or WHO[event] == {SYSTEM}  # members never cause system events

@@ -135,12 +135,13 @@ def items_of(conn: sqlite3.Connection, guild_id: int, owner_id: int) -> list[Ite
 def search(conn: sqlite3.Connection, guild_id: int, folded: str, kind: str | None, limit: int) -> list[Item]:
     """Things whose folded name starts with, then contains, `folded`; available ones first."""
     pattern = "%" + folded.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    of_kind, params = ("AND kind = ? ", (kind,)) if kind is not None else ("", ())
     rows = conn.execute(
         f"SELECT {_ITEM} FROM shared_items WHERE guild_id = ? AND removed_at IS NULL "
-        "AND name_folded LIKE ? ESCAPE '\\' AND (? IS NULL OR kind = ?) "
+        f"AND name_folded LIKE ? ESCAPE '\\' {of_kind}"
         "ORDER BY CASE WHEN available > 0 THEN 0 ELSE 1 END, "
         "CASE WHEN name_folded LIKE ? ESCAPE '\\' THEN 0 ELSE 1 END, name_folded, id LIMIT ?",
-        (guild_id, pattern, kind, kind, pattern[1:], limit),
+        (guild_id, pattern, *params, pattern[1:], limit),
     ).fetchall()
     return [_item(r, _due_back(conn, r["id"]) if r["available"] < r["quantity"] else None) for r in rows]
 
@@ -198,10 +199,10 @@ def transition(
 ) -> bool:
     """The one way a loan's state changes: conditional on the state it was read in, so once per race."""
     stamps = stamps or {}
-    sets = ", ".join(["state = :new", "version = version + 1", *(f"{c} = :{c}" for c in stamps)])
+    sets = ", ".join(["state = ?", "version = version + 1", *(f"{column} = ?" for column in stamps)])
     row = conn.execute(
-        f"UPDATE loans SET {sets} WHERE id = :id AND state = :old RETURNING id",
-        {"new": new, "old": old, "id": loan_id, **stamps},
+        f"UPDATE loans SET {sets} WHERE id = ? AND state = ? RETURNING id",
+        (new, *stamps.values(), loan_id, old),
     ).fetchone()
     return row is not None
 
@@ -305,20 +306,21 @@ ERASED_NAME = "(erased)"
 
 def anonymise(conn: sqlite3.Connection, guild_id: int, user_id: int, tombstone: int) -> None:
     """Shared things, loans and tallies keep their counts; the member becomes `tombstone`, their texts go."""
-    p = {"g": guild_id, "u": user_id, "t": tombstone, "name": ERASED_NAME}
-    conn.execute("DELETE FROM loan_waits WHERE guild_id = :g AND user_id = :u", p)
+    g, u, t = guild_id, user_id, tombstone
+    conn.execute("DELETE FROM loan_waits WHERE guild_id = ? AND user_id = ?", (g, u))
     conn.execute(
-        "UPDATE shared_items SET owner_id = :t, name = :name, name_folded = :name, details = NULL "
-        "WHERE guild_id = :g AND owner_id = :u",
-        p,
+        "UPDATE shared_items SET owner_id = ?, name = ?, name_folded = ?, details = NULL "
+        "WHERE guild_id = ? AND owner_id = ?",
+        (t, ERASED_NAME, ERASED_NAME, g, u),
     )
     conn.execute(
-        "UPDATE loans SET owner_id = :t, condition_note = NULL WHERE guild_id = :g AND owner_id = :u", p
+        "UPDATE loans SET owner_id = ?, condition_note = NULL WHERE guild_id = ? AND owner_id = ?", (t, g, u)
     )
-    conn.execute("UPDATE loans SET borrower_id = :t, note = NULL WHERE guild_id = :g AND borrower_id = :u", p)
-    conn.execute("UPDATE share_tallies SET user_id = :t WHERE guild_id = :g AND user_id = :u", p)
     conn.execute(
-        "UPDATE stat_counts SET key = CAST(:t AS TEXT) WHERE guild_id = :g AND metric = 'share_lent' "
-        "AND key = CAST(:u AS TEXT)",
-        p,
+        "UPDATE loans SET borrower_id = ?, note = NULL WHERE guild_id = ? AND borrower_id = ?", (t, g, u)
+    )
+    conn.execute("UPDATE share_tallies SET user_id = ? WHERE guild_id = ? AND user_id = ?", (t, g, u))
+    conn.execute(
+        "UPDATE stat_counts SET key = ? WHERE guild_id = ? AND metric = 'share_lent' AND key = ?",
+        (str(t), g, str(u)),
     )
