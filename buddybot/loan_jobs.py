@@ -128,6 +128,11 @@ def _move(conn: sqlite3.Connection, loan: Loan, event: Event, now: datetime, **s
     return sql.transition(conn, loan.id, loan.state, new.value, stamps or None)
 
 
+def _outcome(loan: Loan, notices: list[Notice], *, redraw: bool = True) -> Outcome:
+    """Notices with somewhere to go (a request whose post never reached Discord has no thread or channel)."""
+    return Outcome(notices=[n for n in notices if n.channel_id], refresh=[("loan", loan.id)] if redraw else [])
+
+
 def _load(conn: sqlite3.Connection, job: scheduler.Job) -> Loan | None:
     return sql.get_loan(conn, job.guild_id, job.ref_id)
 
@@ -144,7 +149,7 @@ def expire(conn: sqlite3.Connection, job: scheduler.Job, now: datetime) -> Outco
                "The borrower can ask again with `/borrow`.")
     ]  # fmt: skip
     notices += release(conn, loan, now, sharing_channel(conn, loan.guild_id, loan.channel_id))
-    return Outcome(notices=notices, refresh=[("loan", loan.id)])
+    return _outcome(loan, notices)
 
 
 @scheduler.job_kind("loan.start", pings=False)
@@ -155,7 +160,7 @@ def start(conn: sqlite3.Connection, job: scheduler.Job, now: datetime) -> Outcom
     on_started(conn, loan, now)
     text = (f"Nobody pressed **Handed over**, so the loan of {name(loan)} started on its start date. "
             f"Due back {date_text(loan.due_on)}.")  # fmt: skip
-    return Outcome(notices=[Notice(where(loan), text)], refresh=[("loan", loan.id)])
+    return _outcome(loan, [Notice(where(loan), text)])
 
 
 @scheduler.job_kind("loan.remind", pings=True, max_late=timedelta(hours=20))
@@ -170,7 +175,7 @@ def remind(conn: sqlite3.Connection, job: scheduler.Job, now: datetime) -> Outco
         text = f"{mention(loan.borrower_id)} reminder: {name(loan)} is due back tomorrow ({date_text(loan.due_on)})."
     else:
         return None
-    return Outcome(notices=[Notice(where(loan), text, ping=who)])
+    return _outcome(loan, [Notice(where(loan), text, ping=who)], redraw=False)
 
 
 @scheduler.job_kind("loan.overdue", pings=True)
@@ -195,7 +200,7 @@ def overdue(conn: sqlite3.Connection, job: scheduler.Job, now: datetime) -> Outc
                 Notice(mod_channel, f"Loan #{loan.id}: {name(loan)} lent by {mention(loan.owner_id)} to "
                        f"{mention(loan.borrower_id)} is {late} overdue (due {date_text(loan.due_on)}).")
             )  # fmt: skip
-    return Outcome(notices=notices, refresh=[("loan", loan.id)])
+    return _outcome(loan, notices)
 
 
 @scheduler.job_kind("loan.unconfirmed", pings=False)
@@ -209,4 +214,4 @@ def unconfirmed(conn: sqlite3.Connection, job: scheduler.Job, now: datetime) -> 
     notices = [Notice(where(loan), f"The owner didn't confirm within 48 hours, so the loan of {name(loan)} "
                       "is closed as **return unconfirmed**.")]  # fmt: skip
     notices += on_closed(conn, loan, now, back)
-    return Outcome(notices=notices, refresh=[("loan", loan.id)])
+    return _outcome(loan, notices)
