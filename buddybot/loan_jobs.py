@@ -130,7 +130,9 @@ def _move(conn: sqlite3.Connection, loan: Loan, event: Event, now: datetime, **s
 
 def _outcome(loan: Loan, notices: list[Notice], *, redraw: bool = True) -> Outcome:
     """Notices with somewhere to go (a request whose post never reached Discord has no thread or channel)."""
-    return Outcome(notices=[n for n in notices if n.channel_id], refresh=[("loan", loan.id)] if redraw else [])
+    return Outcome(
+        notices=[n for n in notices if n.channel_id], refresh=[("loan", loan.id)] if redraw else []
+    )
 
 
 def _load(conn: sqlite3.Connection, job: scheduler.Job) -> Loan | None:

@@ -378,3 +378,14 @@ async def test_erasing_a_lender_ends_her_loans_and_tells_the_next_in_line(world:
     assert pings_of(told) == [world.carol.id] and "held for you" in told.content  # Bob's drill is free again
     r = await world.discord.click(theirs, "Approve", world.bob)
     assert private(r) and "cancelled" in said(r)
+
+
+async def test_three_open_holds_under_concurrent_requests(world: World) -> None:
+    things = [await share(world, world.carol, f"Thing {i}") for i in range(6)]
+    results = await asyncio.gather(
+        *(world.discord.slash("borrow", world.bob, item=str(t), when="1 dec") for t in things)
+    )
+    assert sum("Asked" in said(r) for r in results) == 3
+    assert sum("3 open requests or loans" in said(r) for r in results) == 3
+    assert rows(world, "SELECT count(*) FROM loans") == [(3,)]
+    assert sum(available(world, t) for t in things) == 3
