@@ -83,6 +83,8 @@ def loan_view(loan: Loan) -> discord.ui.View | None:
         return None
     view = discord.ui.View(timeout=None)
     for action in actions:
+        if action == "renew" and loan.renewed:
+            continue  # renewed once already
         view.add_item(LoanButton(loan.id, action))
     return view
 
