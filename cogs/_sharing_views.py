@@ -102,6 +102,23 @@ def item_line(item: Item, *, owner: bool = True) -> str:
     return f"**#{item.id}** {safe(item.name, 80)} ({item.kind}, up to {item.max_days} days) · {free}{due}{by}"
 
 
+def item_list(title: str, items: list[Item], *, owner: bool, footer: str = "") -> discord.Embed:
+    """Shared things, one per line, within an embed's 4,096 characters."""
+    lines: list[str] = []
+    length = 0
+    for index, item in enumerate(items):
+        line = item_line(item, owner=owner)
+        if length + len(line) + 1 > 3900:
+            lines.append(f"… and {len(items) - index} more")
+            break
+        lines.append(line)
+        length += len(line) + 1
+    embed = discord.Embed(title=title[:256], description="\n".join(lines), colour=discord.Colour.teal())
+    if footer:
+        embed.set_footer(text=footer)
+    return embed
+
+
 def choice_label(item: Item) -> str:
     state = (
         "available"

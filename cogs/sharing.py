@@ -22,6 +22,7 @@ from cogs._sharing_views import (
     choice_label,
     deliver,
     item_line,
+    item_list,
     loan_view,
     redraw,
     render_loan,
@@ -120,8 +121,8 @@ class Sharing(commands.Cog):
             await reply(interaction, f"{mention(who.id)} shares nothing yet." + (" Add something with `/share add`."
                         if who.id == interaction.user.id else ""))  # fmt: skip
             return
-        lines = [item_line(i, owner=False) for i in items]
-        await reply(interaction, f"{mention(who.id)} shares:\n" + "\n".join(lines))
+        title = f"Shared by {who.display_name}"
+        await reply(interaction, embed=item_list(title, items, owner=False, footer="Ask with /borrow"))
 
     @share.command(name="remove", description="Stop sharing something (loans already out run to their end)")
     @app_commands.describe(item="One of your shared things")
@@ -156,7 +157,8 @@ class Sharing(commands.Cog):
         if not items:
             await reply(interaction, "Nobody shares anything like that yet.")
             return
-        await reply(interaction, "\n".join(item_line(i) for i in items[:15]) + "\nAsk with `/borrow`.")
+        title = f"Shared things matching “{text[:60]}”" if not text.isdigit() else "Shared thing"
+        await reply(interaction, embed=item_list(title, items, owner=True, footer="Ask with /borrow"))
 
     # -- /borrow -----------------------------------------------------------------------------------------
     @app_commands.command(name="borrow", description="Ask to borrow something a member shares")
