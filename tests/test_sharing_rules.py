@@ -394,3 +394,16 @@ async def test_three_open_holds_under_concurrent_requests(world: World) -> None:
     assert sum("3 open requests or loans" in said(r) for r in results) == 3
     assert rows(world, "SELECT count(*) FROM loans") == [(3,)]
     assert sum(available(world, t) for t in things) == 3
+
+
+async def test_another_servers_thing_cannot_be_borrowed_or_seen(world: World) -> None:
+    ladder = await share(world, world.alice)
+    other = world.discord.add_guild("Elsewhere")
+    world.discord.join(world.bob, other)
+    world.discord.add_guild_live(other)
+    where = {"guild": other, "channel": other.channel("general")}
+    r = await world.discord.slash("borrow", world.bob, item=str(ladder), when="1 dec", **where)
+    assert private(r) and "can't find" in said(r)
+    r = await world.discord.slash("share find", world.bob, query="ladder", **where)
+    assert "Nobody shares" in said(r)
+    assert available(world, ladder) == 1 and rows(world, "SELECT count(*) FROM loans") == [(0,)]
