@@ -63,6 +63,13 @@ SECTIONS = (
         E("agreement cancel", "call it off (lead or a buddy)", "/agreement cancel agreement_id:7 reason:Client withdrew"),
         E("shoutout", "thank someone publicly (pings only them)", "/shoutout member:@bob message:Saved my Saturday!"),
     )),
+    Section("Sharing and borrowing", (
+        E("share add", "lend something: equipment, IT, labour hours or space", "/share add kind:equipment name:ladder max_days:7"),
+        E("share find", "find something to borrow", "/share find query:ladder"),
+        E("borrow", "ask to borrow it; the owner approves or declines", "/borrow item:ladder when:next week"),
+        E("share list", "what someone shares", "/share list member:@bob"),
+        E("share remove", "stop sharing something", "/share remove item:ladder"),
+    )),
     Section("Your data", (
         E("privacy export", "everything BuddyBot holds about you, as a file", "/privacy export"),
         E("privacy delete", "erase your data in this server (asks first)", "/privacy delete"),
@@ -75,6 +82,7 @@ SECTIONS = (
         E("config reset", "put one setting back to its default", "/config reset setting:referrals channel", True),
         E("stats", "how the network is doing, with a chart", "/stats period:month", True),
         E("mod remove-need", "take down a request (audited)", "/mod remove-need need_id:12 reason:Spam", True),
+        E("mod remove-share", "take down a shared thing (audited)", "/mod remove-share item_id:12 reason:Spam", True),
         E("mod hide-member", "hide a member from the directory and matching", "/mod hide-member member:@spammer", True),
         E("mod unhide-member", "undo a hide", "/mod unhide-member member:@spammer", True),
     )),

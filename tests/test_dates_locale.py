@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 
 from tests.conftest import World
+from tests.test_sharing import share_add
 
 
 def need_window(world: World) -> tuple[str, str]:
@@ -56,3 +57,14 @@ async def test_agreement_dates_use_the_locale_too(world: World) -> None:
     with sqlite3.connect(world.db_path) as conn:
         row = conn.execute("SELECT start_date, end_date FROM agreement_versions").fetchone()
     assert row == ("2026-12-01", "2026-12-12")
+
+
+async def test_borrow_dates_use_the_locale_too(world: World) -> None:
+    world.guild.locale = "en-US"
+    await share_add(world, world.alice, "ladder")
+    with sqlite3.connect(world.db_path) as conn:
+        (item_id,) = conn.execute("SELECT max(id) FROM shared_items").fetchone()
+    r = await world.discord.slash("borrow", world.bob, item=str(item_id), when="12/20")
+    assert "something went wrong" not in r.text()
+    with sqlite3.connect(world.db_path) as conn:
+        assert conn.execute("SELECT start_on FROM loans").fetchall() == [("2026-12-20",)]

@@ -7,7 +7,13 @@ from discord import app_commands
 from buddybot import help as domain
 from tests.conftest import World
 
-MEMBER_SECTIONS = ["Getting started", "Finding and asking for help", "Working together", "Your data"]
+MEMBER_SECTIONS = [
+    "Getting started",
+    "Finding and asking for help",
+    "Working together",
+    "Sharing and borrowing",
+    "Your data",
+]
 
 
 def field_names(r) -> list[str]:
@@ -67,7 +73,7 @@ async def test_autocomplete_prefix_first_then_contains(world: World) -> None:
     choices = await world.discord.autocomplete("help", world.alice, "command", command="ag")
     assert [c["value"] for c in choices][:2] == ["agreement new", "agreement list"]
     contains = await world.discord.autocomplete("help", world.alice, "command", command="list")
-    assert [c["value"] for c in contains] == ["need list", "offer list", "agreement list"]
+    assert [c["value"] for c in contains] == ["need list", "offer list", "agreement list", "share list"]
 
 
 def _tree_commands(world: World) -> set[str]:
