@@ -165,6 +165,11 @@ class FakeDiscord(Payloads):
             await self.bot.close()
             self.bot = None
 
+    def add_guild_live(self, guild: FakeGuild) -> None:
+        """For guilds added after start: call `await discord.dispatch('GUILD_CREATE', ...)` yourself
+        (or use `invite_bot`, which sends the GUILD_CREATE of a join)."""
+        self.guilds[guild.id] = guild
+
     async def invite_bot(self, guild: FakeGuild) -> list[RestCall]:
         """The bot is invited to `guild` while running: GUILD_CREATE without `unavailable`, as for a join
         (discord.py then fires on_guild_join). Returns the REST calls the join set off."""
