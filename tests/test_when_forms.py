@@ -209,3 +209,9 @@ def test_guild_locale_prefers_the_setting_then_discord(
     configured: str | None, discord: str | None, expected: str
 ) -> None:
     assert guild_locale(configured, discord) == expected
+
+
+@pytest.mark.parametrize("example", [e.strip() for e in EXAMPLES.split(",")])
+def test_every_example_the_error_suggests_is_readable(example: str) -> None:
+    window = parse_when(example, WED)
+    assert WED <= window.start <= window.end
