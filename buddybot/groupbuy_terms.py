@@ -109,7 +109,8 @@ def tier_for(tiers: tuple[Tier, ...], units: int) -> Tier:
 
 
 def next_tier(tiers: tuple[Tier, ...], units: int) -> Tier | None:
-    return next((t for t in tiers if t[0] > units), None)
+    """The tier after the one `units` is in (None at the top)."""
+    return next((t for t in tiers if t[0] > max(units, tiers[0][0])), None)
 
 
 def tiers_text(tiers: tuple[Tier, ...], currency: str) -> str:

@@ -76,7 +76,7 @@ def render_post(snap: domain.Snapshot) -> discord.Embed:
     price = f"{money(p.price, cur)} per unit now"
     if p.next_at is not None and p.next_price is not None:
         price += (
-            f"\n{p.next_at - p.orderable} more units to the next tier "
+            f"\n{p.next_at - p.orderable} more unit{'s' if p.next_at - p.orderable != 1 else ''} to the next tier "
             f"({money(p.next_price, cur)} from {p.next_at})"
         )
     embed.add_field(name="Price", value=price)

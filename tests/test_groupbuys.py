@@ -1,0 +1,345 @@
+"""/groupbuy through discord.py's real parser: the form, pledges, frozen terms, the cap, the deadline."""
+
+from __future__ import annotations
+
+import csv
+import io
+import sqlite3
+from datetime import UTC, datetime
+from typing import Any
+
+from buddybot.testing.harness import FakeUser, Result, Sent
+from tests.conftest import World
+from tests.test_hard_cases import carrying
+
+FLOUR = {
+    "product": "Strong white flour",
+    "supplier": "Riverside Mill",
+    "unit": "16 kg sack",
+    "case_size": "4",
+    "tiers": "1+: 18.50, 8+: 16.00, 20+: 14.20",
+}
+DEADLINE = "2026-11-27T20:00:00+00:00"  # "friday" seen from Wed 25 Nov 2026, 20:00 London (GMT)
+
+
+def rows(world: World, sql: str, *params: object) -> list[tuple]:
+    with sqlite3.connect(world.db_path) as conn:
+        return conn.execute(sql, params).fetchall()
+
+
+def refused(result: Result, fragment: str) -> None:
+    assert result.ephemeral, result.response
+    assert result.allowed_mentions == {"parse": []}, result.allowed_mentions
+    assert fragment in result.content, result.content
+
+
+def pinged(message: Sent | dict[str, Any]) -> set[int]:
+    data = message.data if isinstance(message, Sent) else message
+    allowed = data["allowed_mentions"]
+    assert allowed["parse"] == [], allowed
+    return {int(u) for u in allowed.get("users", [])}
+
+
+async def start(world: World, who: FakeUser | None = None, *, target: int = 8, deadline: str = "friday",
+                **changes: str) -> Result:  # fmt: skip
+    opened = await world.discord.slash("groupbuy start", who or world.alice, target=target, deadline=deadline)
+    return await world.discord.submit(opened, who or world.alice, **{**FLOUR, **changes})
+
+
+def said(result: Result) -> str:
+    """What the member was told: the reply, or the follow-up of a deferred reply."""
+    return result.followups[-1].json["content"] if result.followups else result.content
+
+
+def post_of(world: World, buy_id: int = 1) -> Sent:
+    (message_id,) = rows(world, "SELECT message_id FROM group_buys WHERE id = ?", buy_id)[0]
+    return world.discord.messages[message_id]
+
+
+def thread_of(world: World, buy_id: int = 1) -> int:
+    return rows(world, "SELECT thread_id FROM group_buys WHERE id = ?", buy_id)[0][0]
+
+
+async def pledge(world: World, who: FakeUser, quantity: str, tolerance: str = "", buy_id: int = 1) -> Result:
+    opened = await world.discord.click(post_of(world, buy_id), "Pledge", who)
+    assert opened.response["type"] == 9, opened.response
+    return await world.discord.submit(opened, who, quantity=quantity, tolerance=tolerance)
+
+
+def totals(world: World, buy_id: int = 1) -> tuple[int, int, int]:
+    return rows(world, "SELECT COALESCE(SUM(quantity), 0), COALESCE(SUM(tolerance), 0), COUNT(*) "
+                       "FROM group_buy_pledges WHERE group_buy_id = ?", buy_id)[0]  # fmt: skip
+
+
+async def no_cap(world: World) -> None:
+    """Small examples need more than 40% of the target per member."""
+    await world.discord.slash("config set", world.mod, pledge_cap_percent=100)
+
+
+async def run_deadline(world: World) -> None:
+    world.clock.current = datetime.fromisoformat(DEADLINE)
+    await world.bot.get_cog("Scheduler").run_due()
+
+
+# -- starting --------------------------------------------------------------------------------------------
+async def test_start_posts_a_live_progress_embed_with_a_thread_and_pings_nobody(world: World) -> None:
+    r = await start(world)
+    assert r.ephemeral and "Group buy #1 is posted" in said(r)
+    post = post_of(world)
+    assert post.channel_id == world.guild.channel("general")
+    assert pinged(post) == set()
+    assert post.labels() == ["Pledge", "Withdraw"]
+    assert post.find_component("Pledge")["custom_id"] == "groupbuy:1:pledge"
+    embed = post.embeds[0]
+    assert embed["title"] == "Group buy #1: Strong white flour"
+    assert "0 of 8 units" in embed["fields"][0]["value"]
+    assert "£18.50 per unit now" in embed["fields"][1]["value"]
+    assert "8 more units to the next tier (£16.00 from 8)" in embed["fields"][1]["value"]
+    assert thread_of(world) is not None
+    (row,) = rows(world, "SELECT state, deadline_at, tiers, currency, case_size, target_units FROM group_buys")
+    assert row == ("open", DEADLINE, "[[1,1850],[8,1600],[20,1420]]", "GBP", 4, 8)
+    jobs = rows(world, "SELECT kind, due_at FROM jobs ORDER BY due_at")
+    assert jobs == [("groupbuy.remind", "2026-11-26T20:00:00+00:00"), ("groupbuy.deadline", DEADLINE)]
+
+
+async def test_posted_in_the_configured_channel(world: World) -> None:
+    channel = world.guild.channel("shoutouts")
+    await world.discord.slash("config set", world.mod, groupbuy_channel=channel)
+    await start(world)
+    assert post_of(world).channel_id == channel
+
+
+async def test_bad_forms_are_refused_privately_and_nothing_is_stored(world: World) -> None:
+    cases = [
+        ({"tiers": "cheap please"}, "couldn't read the price tiers"),
+        ({"tiers": "1+: 18.505"}, "at most 2 decimals"),
+        ({"tiers": "1+: 10, 5+: 12"}, "can't cost more"),
+        ({"tiers": "5+: 10"}, "must start at 1"),
+        ({"case_size": "zero"}, "whole number"),
+        ({"case_size": "3"}, "multiple of the case size (3): for example 9"),
+        ({"product": "@everyone flour"}, "mentions"),
+    ]
+    for changes, fragment in cases:
+        refused(await start(world, **changes), fragment)
+    refused(await start(world, deadline="in 9 weeks"), "at most 60 days")
+    refused(await start(world, deadline="someday"), "")
+    assert rows(world, "SELECT COUNT(*) FROM group_buys") == [(0,)]
+    assert rows(world, "SELECT COUNT(*) FROM jobs") == [(0,)]
+
+
+async def test_three_open_group_buys_per_organiser(world: World) -> None:
+    for _ in range(3):
+        await start(world)
+    refused(await start(world), "already run 3 open group buys")
+    await world.discord.slash("groupbuy cancel", world.alice, id=1, reason="wrong mill")
+    assert "is posted" in said(await start(world))
+
+
+# -- pledging ---------------------------------------------------------------------------------------------
+async def test_pledging_again_replaces_the_pledge_and_the_post_shows_totals(world: World) -> None:
+    await no_cap(world)
+    await start(world, target=12)
+    r = await pledge(world, world.bob, "3", "1")
+    assert r.ephemeral and "Pledged in group buy #1: 3 × 16 kg sack (+ up to 1 to fill a case)" in r.content
+    await pledge(world, world.carol, "2")
+    assert totals(world) == (5, 1, 2)
+    again = await pledge(world, world.bob, "4")
+    assert "Updated your pledge" in again.content
+    assert totals(world) == (6, 0, 2), "a new pledge sets the total, it does not add"
+    progress = post_of(world).embeds[0]["fields"][0]["value"]
+    assert "4 of 12 units in full cases" in progress and "Firm: 6 · tolerance: 0 · 2 pledgers" in progress
+    opened = await world.discord.click(post_of(world), "Pledge", world.bob)
+    quantity = opened.response["data"]["components"][0]["component"]
+    assert quantity["value"] == "4", "the form is pre-filled with the current pledge"
+    await world.discord.click(post_of(world), "Withdraw", world.bob)
+    assert totals(world) == (2, 0, 1)
+    refused(await world.discord.click(post_of(world), "Withdraw", world.bob), "no pledge")
+
+
+async def test_a_member_may_pledge_at_most_the_configured_share_of_the_target(world: World) -> None:
+    await start(world, target=20)  # 40% of 20 = 8 units, tolerance included
+    refused(await pledge(world, world.bob, "7", "2"), "at most 8 units")
+    assert "Pledged" in (await pledge(world, world.bob, "6", "2")).content
+    await world.discord.slash("config set", world.mod, pledge_cap_percent=50)
+    assert "Updated" in (await pledge(world, world.bob, "10")).content
+    refused(await pledge(world, world.carol, "0"), "at least 1")
+    refused(await pledge(world, world.carol, "two"), "whole number")
+    assert totals(world) == (10, 0, 1)
+
+
+async def test_terms_freeze_at_the_first_pledge_even_for_a_form_opened_before(world: World) -> None:
+    await start(world)
+    early = await world.discord.slash("groupbuy edit", world.alice, id=1)  # opened before anyone pledged
+    refused(await world.discord.slash("groupbuy edit", world.bob, id=1), "Only the organiser")
+    await pledge(world, world.bob, "2")
+    before = rows(world, "SELECT product, tiers, terms_hash, frozen_at FROM group_buys")[0]
+    assert before[3] is not None
+    r = await world.discord.submit(early, world.alice, **{**FLOUR, "tiers": "1+: 30.00"})
+    refused(r, "terms of group buy #1 are frozen")
+    refused(await world.discord.slash("groupbuy edit", world.alice, id=1), "frozen")
+    assert rows(world, "SELECT product, tiers, terms_hash, frozen_at FROM group_buys")[0] == before
+
+
+async def test_a_pledge_is_bound_to_the_terms_its_form_showed(world: World) -> None:
+    await start(world)
+    stale = await world.discord.click(post_of(world), "Pledge", world.bob)
+    opened = await world.discord.slash("groupbuy edit", world.alice, id=1)
+    await world.discord.submit(opened, world.alice, **{**FLOUR, "tiers": "1+: 25.00"})
+    refused(await world.discord.submit(stale, world.bob, quantity="2"), "terms of group buy #1 changed")
+    assert totals(world) == (0, 0, 0)
+    # a forged form (never opened by the bot) is not even dispatched: discord.py knows no such modal
+    forged = {**stale.response["data"], "custom_id": "groupbuy:1:pledge:0000000000000000"}
+    assert (await world.discord.submit_modal(forged, world.bob, quantity="2")).callbacks == []
+    assert totals(world) == (0, 0, 0)
+    assert "Pledged" in (await pledge(world, world.bob, "2")).content
+
+
+async def test_milestones_edit_the_post_and_ping_nobody(world: World) -> None:
+    await no_cap(world)
+    await start(world, target=8)
+    before = len(world.discord.channel_messages(thread_of(world)))
+    await pledge(world, world.bob, "3", "1")  # 4 units in full cases: 50%
+    assert "Halfway" in post_of(world).content
+    await pledge(world, world.carol, "3")  # firm 6 + tolerance 1: still one case
+    await pledge(world, world.mod, "2")  # firm 8: two cases, 100%
+    assert "Target reached" in post_of(world).content
+    assert len(world.discord.channel_messages(thread_of(world))) == before
+    edits = [c for c in world.discord.calls if c.method == "PATCH" and f"/messages/{post_of(world).id}" in c.route]
+    assert edits and all(c.json["allowed_mentions"] == {"parse": []} for c in edits)
+
+
+# -- the deadline -----------------------------------------------------------------------------------------
+async def test_success_allocates_cases_tells_each_pledger_once_and_pings_only_them(world: World) -> None:
+    await no_cap(world)
+    await start(world, target=8)
+    await pledge(world, world.bob, "3", "2")
+    await pledge(world, world.carol, "3")
+    await pledge(world, world.mod, "1")  # 7 firm + 2 tolerance: two cases of 4
+    await world.bot.get_cog("Scheduler").run_due()
+    assert rows(world, "SELECT state FROM group_buys") == [("open",)]
+    await run_deadline(world)
+    assert rows(world, "SELECT state FROM group_buys") == [("succeeded",)]
+    (outcome,) = world.discord.channel_messages(thread_of(world))
+    assert pinged(outcome) == {world.bob.id, world.carol.id, world.mod.id}
+    assert world.alice.id not in pinged(outcome), "the organiser did not pledge"
+    text = outcome.content
+    assert "succeeded: 2 cases (8 × 16 kg sack) at £16.00 each (the 8+ tier)" in text
+    assert f"<@{world.bob.id}>: 4 at £16.00 = £64.00 (1 from your tolerance)" in text
+    assert f"<@{world.carol.id}>: 3 at £16.00 = £48.00" in text
+    assert post_of(world).labels() == [] and "Succeeded" in post_of(world).content
+    stale = carrying(post_of(world), "groupbuy:1:pledge")  # a client still showing the old buttons
+    refused(await world.discord.press(stale, "groupbuy:1:pledge", world.carol), "succeeded")
+    assert rows(world, "SELECT user_id, allocated FROM group_buy_pledges ORDER BY seq") == [
+        (world.bob.id, 4), (world.carol.id, 3), (world.mod.id, 1)]  # fmt: skip
+
+
+async def test_failure_tells_everyone_nobody_owes_anything(world: World) -> None:
+    await no_cap(world)
+    await start(world, target=8)
+    await pledge(world, world.bob, "3")
+    await run_deadline(world)
+    assert rows(world, "SELECT state FROM group_buys") == [("failed",)]
+    (outcome,) = world.discord.channel_messages(thread_of(world))
+    assert "didn't reach its target: full cases came to 0 of 8 units" in outcome.content
+    assert "Nobody owes anything" in outcome.content and pinged(outcome) == {world.bob.id}
+
+
+async def test_the_deadline_runs_exactly_once_across_a_restart(world: World) -> None:
+    await no_cap(world)
+    from buddybot import scheduler
+
+    await start(world, target=8)
+    await pledge(world, world.bob, "3")
+    await pledge(world, world.carol, "3", "2")
+    world.clock.current = datetime.fromisoformat(DEADLINE)
+    claimed = await world.db.write(scheduler.claim_due, world.clock(), "doomed")  # ran the step, then kill -9
+    assert [job.kind for job, _ in claimed] == ["groupbuy.deadline"]
+    await world.restart()
+    world.clock.advance(minutes=5)
+    assert await world.bot.get_cog("Scheduler").run_due() == 1
+    assert await world.bot.get_cog("Scheduler").run_due() == 0
+    outcomes = world.discord.channel_messages(thread_of(world))
+    assert len(outcomes) == 1 and "succeeded" in outcomes[0].content
+    assert rows(world, "SELECT metric, value FROM stat_counts WHERE kind = 'a' AND metric LIKE 'gb_%' "
+                       "ORDER BY metric") == [("gb_saving", 8 * 250), ("gb_started", 1), ("gb_succeeded", 1),
+                                              ("gb_units", 6)]  # fmt: skip
+
+
+async def test_the_reminder_a_day_before_says_how_many_units_are_missing(world: World) -> None:
+    await no_cap(world)
+    await start(world, target=8)
+    await pledge(world, world.bob, "3")
+    world.clock.current = datetime(2026, 11, 26, 20, 0, tzinfo=UTC)
+    await world.bot.get_cog("Scheduler").run_due()
+    (reminder,) = world.discord.channel_messages(thread_of(world))
+    assert "24 hours left" in reminder.content and "8 more units in full cases needed (0 of 8)" in reminder.content
+    assert pinged(reminder) == {world.alice.id}
+
+
+async def test_one_extension_is_announced_and_lets_pledgers_withdraw(world: World) -> None:
+    await no_cap(world)
+    await start(world, target=8)
+    await pledge(world, world.bob, "3")
+    refused(await world.discord.slash("groupbuy extend", world.bob, id=1, deadline="next friday"), "organiser")
+    r = await world.discord.slash("groupbuy extend", world.alice, id=1, deadline="next friday")
+    assert "now closes" in r.content
+    (note,) = world.discord.channel_messages(thread_of(world))
+    assert pinged(note) == {world.bob.id} and note.labels() == ["Withdraw"]
+    refused(await world.discord.slash("groupbuy extend", world.alice, id=1, deadline="8 dec"), "once")
+    await world.discord.click(note, "Withdraw", world.bob)
+    assert totals(world) == (0, 0, 0)
+    await run_deadline(world)  # the old deadline: nothing happens
+    assert rows(world, "SELECT state FROM group_buys") == [("open",)]
+    assert rows(world, "SELECT kind, due_at FROM jobs WHERE state = 'due' ORDER BY kind") == [
+        ("groupbuy.deadline", "2026-12-04T20:00:00+00:00"), ("groupbuy.remind", "2026-12-03T20:00:00+00:00")]  # fmt: skip
+
+
+async def test_cancel_by_organiser_or_moderator_tells_the_pledgers(world: World) -> None:
+    await no_cap(world)
+    await start(world)
+    await pledge(world, world.bob, "2")
+    refused(await world.discord.slash("groupbuy cancel", world.carol, id=1, reason="no"), "organiser or a moderator")
+    r = await world.discord.slash("groupbuy cancel", world.mod, id=1, reason="supplier closed")
+    assert "cancelled" in r.content
+    (note,) = world.discord.channel_messages(thread_of(world))
+    assert pinged(note) == {world.bob.id} and "supplier closed" in note.content
+    assert rows(world, "SELECT state FROM jobs") == [("dropped",), ("dropped",)]
+    refused(await world.discord.slash("groupbuy cancel", world.alice, id=1, reason="again"), "already cancelled")
+
+
+# -- export -----------------------------------------------------------------------------------------------
+async def test_csv_export_columns_and_exact_amounts(world: World) -> None:
+    await start(world, target=20, tiers="1+: 18.50, 20+: 14.20", case_size="1")
+    await no_cap(world)
+    await pledge(world, world.bob, "3")
+    await pledge(world, world.carol, "7")
+    eve = world.discord.add_user("=HYPERLINK(1)", world.guild)
+    await pledge(world, eve, "10")
+    await run_deadline(world)
+    refused(await world.discord.slash("groupbuy view", world.bob, id=1, export=True), "Only the organiser")
+    r = await world.discord.slash("groupbuy view", world.alice, id=1, export=True)
+    ((name, blob),) = r.callbacks[0].files
+    assert name == "groupbuy-1-order.csv"
+    table = list(csv.reader(io.StringIO(blob.decode("utf-8"))))
+    assert table[0] == ["member", "user_id", "pledged", "tolerance", "allocated", "unit", "unit_price",
+                        "line_total", "currency"]  # fmt: skip
+    assert table[1] == ["Bob", str(world.bob.id), "3", "0", "3", "16 kg sack", "14.20", "42.60", "GBP"]
+    assert table[2][6:8] == ["14.20", "99.40"]
+    assert table[3][0] == "'=Hyperlink(1)", "member text can never run as a spreadsheet formula"
+    assert table[4] == ["TOTAL: 20 cases of 1", "", "20", "0", "20", "16 kg sack", "14.20", "284.00", "GBP"]
+    assert blob.count(b"\r\n") == 5
+
+
+async def test_view_and_list(world: World) -> None:
+    await start(world)
+    await pledge(world, world.bob, "2")
+    listed = await world.discord.slash("groupbuy list", world.carol)
+    assert "#1" in listed.embeds[0]["description"] and listed.ephemeral
+    mine = await world.discord.slash("groupbuy view", world.bob, id=1)
+    fields = {f["name"]: f["value"] for f in mine.embeds[0]["fields"]}
+    assert fields["Your pledge"] == "2 × 16 kg sack" and "Pledges (queue order)" not in fields
+    organiser = await world.discord.slash("groupbuy view", world.alice, id=1)
+    assert "Pledges (queue order)" in {f["name"] for f in organiser.embeds[0]["fields"]}
+    refused(await world.discord.slash("groupbuy view", world.alice, id=99), "no group buy #99")
+
+
