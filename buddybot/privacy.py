@@ -11,8 +11,10 @@ import json
 import sqlite3
 from datetime import datetime, timedelta
 
+from buddybot import groupbuys
 from buddybot.errors import BuddyError
 from buddybot.models import Record, utc_iso
+from buddybot.storage import groupbuys as groupbuys_sql
 from buddybot.storage import privacy as sql
 from buddybot.storage.db import Database
 
@@ -33,6 +35,7 @@ class Erasure(Record):
     placeholder_id: int | None  # None: there was nothing left to erase (e.g. a second confirmation)
     kept_hidden: bool
     closed_needs: list[ClosedNeed]
+    group_buys: list[groupbuys.Snapshot] = []  # open group buys to redraw (pledge withdrawn, or cancelled)
 
 
 def _export(conn: sqlite3.Connection, guild_id: int, user_id: int) -> dict[str, list[dict]]:
@@ -67,10 +70,13 @@ def _erase(conn: sqlite3.Connection, guild_id: int, user_id: int, now: str) -> E
     sql.anonymise_agreements(conn, guild_id, user_id, placeholder, now)
     sql.anonymise_shoutouts(conn, guild_id, user_id, placeholder)
     sql.anonymise_stats(conn, guild_id, user_id, placeholder)
+    touched = groupbuys_sql.erase_member(conn, guild_id, user_id, placeholder, now)
+    group_buys = [groupbuys.snapshot_in(conn, guild_id, buy_id) for buy_id in touched]
     return Erasure(
         placeholder_id=placeholder,
         kept_hidden=kept_hidden,
         closed_needs=[ClosedNeed(need_id=r[0], channel_id=r[1], message_id=r[2]) for r in closed],
+        group_buys=group_buys,
     )
 
 

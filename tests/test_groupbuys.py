@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import sqlite3
 from datetime import UTC, datetime
 from typing import Any
@@ -343,3 +344,77 @@ async def test_view_and_list(world: World) -> None:
     refused(await world.discord.slash("groupbuy view", world.alice, id=99), "no group buy #99")
 
 
+
+
+# -- crowds ---------------------------------------------------------------------------------------------
+async def test_fifty_concurrent_pledges_keep_totals_exact_and_the_post_ends_on_them(world: World) -> None:
+    import asyncio
+
+    await start(world, target=200, case_size="1", tiers="1+: 2.00, 100+: 1.50")
+    crowd = [world.discord.add_user(f"baker{i}", world.guild) for i in range(50)]
+    forms = [await world.discord.click(post_of(world), "Pledge", who) for who in crowd]
+    edits_before = len([c for c in world.discord.calls if c.method == "PATCH"])
+    results = await asyncio.gather(*(
+        world.discord.submit(form, who, quantity=str(1 + i % 5), tolerance=str(i % 2))
+        for i, (form, who) in enumerate(zip(forms, crowd, strict=True))
+    ))  # fmt: skip
+    assert all("Pledged in group buy #1" in r.content for r in results)
+    firm = sum(1 + i % 5 for i in range(50))
+    assert totals(world) == (firm, 25, 50)
+    assert sorted(r[0] for r in rows(world, "SELECT seq FROM group_buy_pledges")) == list(range(1, 51))
+    progress = post_of(world).embeds[0]["fields"][0]["value"]
+    assert f"Firm: {firm} · tolerance: 25 · 50 pledgers" in progress, "the post ends on the newest totals"
+    edits = len([c for c in world.discord.calls if c.method == "PATCH"]) - edits_before
+    assert 1 <= edits <= 50
+
+
+async def test_more_than_a_hundred_pledgers_are_told_in_messages_of_at_most_100_pings(world: World) -> None:
+    from buddybot import groupbuys as domain
+
+    await start(world, target=120, case_size="1", tiers="1+: 2.00")
+    crowd = [world.discord.add_user(f"member{i}", world.guild) for i in range(120)]
+    digest = rows(world, "SELECT terms_hash FROM group_buys")[0][0][: domain.HASH_SHOWN]
+    for who in crowd:  # straight through the domain: 120 forms through the harness add nothing here
+        await domain.pledge(world.db, world.guild.id, 1, who.id, who.name, "1", "", digest, now=world.clock())
+    await run_deadline(world)
+    outcomes = world.discord.channel_messages(thread_of(world))
+    assert len(outcomes) >= 2
+    told: list[int] = []
+    for message in outcomes:
+        assert len(message.content) <= 2000 and len(pinged(message)) <= 100
+        assert pinged(message) == {int(u) for u in re.findall(r"<@(\d+)>", message.content)}
+        told += pinged(message)
+    assert sorted(told) == sorted(who.id for who in crowd), "each pledger pinged exactly once"
+
+
+async def test_a_pledge_is_one_database_round_trip_and_opening_the_form_one(world: World) -> None:
+    await start(world, target=12)
+    before = world.db.round_trips
+    opened = await world.discord.click(post_of(world), "Pledge", world.bob)
+    assert world.db.round_trips - before == 1
+    before = world.db.round_trips
+    await world.discord.submit(opened, world.bob, quantity="2")
+    assert world.db.round_trips - before == 1
+
+
+async def test_erasure_withdraws_open_pledges_cancels_her_buys_and_keeps_closed_history(world: World) -> None:
+    await no_cap(world)
+    await start(world, world.bob, target=4, product="Bob's closed buy")
+    await pledge(world, world.alice, "4", buy_id=1)
+    await run_deadline(world)  # buy 1 succeeded with Alice's 4 units
+    world.clock.current = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
+    await start(world, world.alice, product="Alice's flour run")  # #2
+    await pledge(world, world.bob, "2", buy_id=2)
+    await start(world, world.bob)  # #3
+    await pledge(world, world.alice, "3", buy_id=3)
+    ask = await world.discord.slash("privacy delete", world.alice)
+    await world.discord.click(ask.message, "Erase my data", world.alice)
+    ((placeholder,),) = rows(world, "SELECT -id FROM erasures")
+    assert rows(world, "SELECT id, state, organiser_id, product FROM group_buys WHERE id = 2") == [
+        (2, "cancelled", placeholder, "(erased)")]  # fmt: skip
+    assert rows(world, "SELECT user_id FROM group_buy_pledges WHERE group_buy_id = 2") == [(world.bob.id,)]
+    assert rows(world, "SELECT COUNT(*) FROM group_buy_pledges WHERE group_buy_id = 3") == [(0,)]
+    assert rows(world, "SELECT user_id, name, allocated FROM group_buy_pledges WHERE group_buy_id = 1") == [
+        (placeholder, None, 4)]  # fmt: skip
+    assert "Firm: 0" in post_of(world, 3).embeds[0]["fields"][0]["value"], "the post shows her pledge gone"
+    assert "Cancelled" in post_of(world, 2).content

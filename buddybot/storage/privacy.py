@@ -38,6 +38,9 @@ EXPORTED: dict[str, str] = {
     "stat_counts": "guild_id = :g AND metric IN ('ref_given', 'ref_received') AND key = :k",
     "stat_pairs": "guild_id = :g AND ((kind IN ('r', 'a') AND a = :u) OR b = :u)",
     "stat_first_volunteer": f"need_id IN ({_MY_NEEDS})",
+    # group buys: the ones the member organised, and their pledges (erasure: buddybot/storage/groupbuys.py)
+    "group_buys": "guild_id = :g AND organiser_id = :u",
+    "group_buy_pledges": "guild_id = :g AND user_id = :u",
 }
 NOT_PERSONAL = frozenset(
     {"meta", "guild_config", "skills", "skill_aliases", "erasures", "stat_periods", "stat_totals",
