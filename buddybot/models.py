@@ -68,6 +68,7 @@ class ProfileCard(Record):
     windows: list[Window]
     shoutouts: int = 0
     jobs_completed: int = 0
+    groupbuys_joined: int = 0
 
 
 class DirectoryEntry(Record):

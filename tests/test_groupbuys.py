@@ -418,3 +418,31 @@ async def test_erasure_withdraws_open_pledges_cancels_her_buys_and_keeps_closed_
         (placeholder, None, 4)]  # fmt: skip
     assert "Firm: 0" in post_of(world, 3).embeds[0]["fields"][0]["value"], "the post shows her pledge gone"
     assert "Cancelled" in post_of(world, 2).content
+
+
+async def test_stats_count_group_buys_units_and_the_saving_from_counters(world: World) -> None:
+    await no_cap(world)
+    await start(world, target=8)  # 1+: 18.50, 8+: 16.00 -> saving 2.50 a unit
+    await start(world, world.bob, target=8)
+    await pledge(world, world.bob, "5", "3", buy_id=1)
+    await pledge(world, world.carol, "3", buy_id=1)
+    await pledge(world, world.carol, "3", buy_id=2)
+    await run_deadline(world)
+    r = await world.discord.slash("stats", world.mod, period="month")
+    field = next(f["value"] for f in r.embeds[0]["fields"] if f["name"] == "Group buys")
+    assert field == "2 started · 1 succeeded\n11 units pledged · saved about £20.00 vs the first tier"
+    reads = world.db.round_trips
+    await world.discord.slash("stats", world.mod, period="week")
+    assert world.db.round_trips - reads == 1, "figures come from the roll-up counters in one read"
+
+
+async def test_profile_shows_group_buys_joined(world: World) -> None:
+    await world.discord.slash("profile set", world.bob, business="Bob's Bakery")
+    await start(world, target=20)
+    await start(world, target=20)
+    await pledge(world, world.bob, "2", buy_id=1)
+    await pledge(world, world.bob, "3", buy_id=2)
+    await pledge(world, world.bob, "4", buy_id=2)  # a re-pledge is the same buy
+    card = await world.discord.slash("profile view", world.alice, member=world.bob)
+    fields = {f["name"]: f["value"] for f in card.embeds[0]["fields"]}
+    assert fields["Group buys joined"] == "2"
