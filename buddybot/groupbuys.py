@@ -31,7 +31,7 @@ from buddybot.storage import config as config_sql
 from buddybot.storage import groupbuys as sql
 from buddybot.storage.db import Database
 from buddybot.storage.groupbuys import GroupBuy, PledgeRow, Totals
-from buddybot.text import clean_text
+from buddybot.text import clean_text, visible
 from buddybot.when import parse_until, today_in
 
 MAX_OPEN_PER_ORGANISER = 3
@@ -278,7 +278,8 @@ async def pledge(
     """Set the member's pledge to these totals (a new pledge replaces the old one, it never adds to it)."""
     firm = _count(quantity, "Quantity", minimum=1)
     extra = _count(tolerance, "Tolerance", minimum=0)
-    return await db.write(_pledge, guild_id, buy_id, user_id, name, firm, extra, shown_hash, now)
+    shown = visible(name)[:80] if name else None  # display names may carry hidden characters
+    return await db.write(_pledge, guild_id, buy_id, user_id, shown, firm, extra, shown_hash, now)
 
 
 def _withdraw(conn: sqlite3.Connection, guild_id: int, buy_id: int, user_id: int, now: datetime) -> Snapshot:

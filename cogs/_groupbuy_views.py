@@ -19,7 +19,7 @@ from buddybot.bot import report_error
 from buddybot.errors import BuddyError
 from buddybot.groupbuy_terms import LIMITS, TIERS_EXAMPLE, TermsText, money, tiers_text
 from buddybot.scheduler import Notice
-from cogs.common import NO_PINGS, guild_id_of, pings, reply, safe
+from cogs.common import NO_PINGS, guild_id_of, mention, pings, reply, safe
 
 if TYPE_CHECKING:
     from buddybot.bot import BuddyBot
@@ -46,7 +46,7 @@ def bar(percent: int, width: int = 10) -> str:
 
 def post_content(snap: domain.Snapshot) -> str:
     buy = snap.buy
-    head = f"🛒 Group buy #{buy.id}, organised by <@{buy.organiser_id}>"
+    head = f"🛒 Group buy #{buy.id}, organised by {mention(buy.organiser_id)}"
     if buy.state != "open":
         return f"{head}. {STATE_LINES[buy.state]}"
     milestone = MILESTONE_LINES.get(buy.milestone)

@@ -28,7 +28,7 @@ from cogs._groupbuy_views import (
     stamp,
     terms_text,
 )
-from cogs.common import NO_PINGS, actor, guild_id_of, reply, safe
+from cogs.common import NO_PINGS, actor, guild_id_of, mention, reply, safe
 
 if TYPE_CHECKING:
     from buddybot.bot import BuddyBot
@@ -202,7 +202,7 @@ class GroupBuys(commands.GroupCog, group_name="groupbuy", group_description="Buy
         snap = await domain.view(self.bot.db, guild_id_of(interaction), buy_id, who, export=export)
         embed = render_post(snap)
         if snap.pledges:
-            lines = [f"<@{p.user_id}>: {pledge_line(p, snap.buy.terms.unit)}" for p in snap.pledges[:20]]
+            lines = [f"{mention(p.user_id)}: {pledge_line(p, snap.buy.terms.unit)}" for p in snap.pledges[:20]]
             more = len(snap.pledges) - 20
             embed.add_field(name="Pledges (queue order)",
                             value="\n".join(lines) + (f"\n… and {more} more (see the export)" if more > 0 else ""),

@@ -68,6 +68,8 @@ class EraseButton(
         for need in erasure.closed_needs:
             await _close_post(bot, need)
         await _redraw_group_buys(bot, erasure.group_buys)
+        for state in erasure.left_needs:
+            bot.dispatch("need_changed", state)  # the referrals cog redraws the post without them
 
 
 async def _close_post(bot: BuddyBot, need: privacy.ClosedNeed) -> None:
