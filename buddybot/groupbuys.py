@@ -312,6 +312,7 @@ def _extend(
         raise BuddyError(f"A group buy can run at most {MAX_DEADLINE_DAYS} days from its start.")
     if not sql.extend(conn, guild_id, buy_id, utc_iso(deadline)):
         raise BuddyError(f"Group buy #{buy.id} changed a moment ago; please look at it again.")
+    scheduler.cancel(conn, guild_id, REMIND, buy_id, now)  # a pending reminder would say "24 hours left" too early
     _schedule_jobs(conn, buy, deadline, now, tag="extended")
     return snapshot_in(conn, guild_id, buy_id, with_pledges=True)
 

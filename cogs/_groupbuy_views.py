@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 MODAL_TIMEOUT = 30 * 60
+SHOWN_KEPT = 1000  # posts whose last shown version the editor remembers
 STATE_LINES = {
     "succeeded": "✅ Succeeded: the order is being placed.",
     "failed": "❌ Didn't reach its target: nobody owes anything.",
@@ -134,11 +135,14 @@ class PostEditor:
     async def _loop(self, buy_id: int) -> None:
         try:
             while (snap := self.newest[buy_id]).buy.version != self.shown.get(buy_id):
-                self.shown[buy_id] = snap.buy.version
+                self.shown.pop(buy_id, None)
+                self.shown[buy_id] = snap.buy.version  # re-inserted: the dict stays in order of last edit
                 await self._edit(snap)
         finally:
             self.running.pop(buy_id, None)
             self.newest.pop(buy_id, None)
+            while len(self.shown) > SHOWN_KEPT:  # bounded: forget the posts edited longest ago
+                self.shown.pop(next(iter(self.shown)))
 
     async def _edit(self, snap: domain.Snapshot) -> None:
         buy = snap.buy
