@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import sqlite3
 from datetime import datetime, timedelta
 
@@ -64,6 +65,14 @@ def export_csv(snap: Snapshot) -> str:
 
 
 # -- the scheduler's jobs ---------------------------------------------------------------------------------
+_MARKDOWN = re.compile(r"([\\*_~`|])")
+
+
+def inert(text: str) -> str:
+    """Organiser text in a notice: markdown escaped (mentions were already refused when it was typed)."""
+    return _MARKDOWN.sub(r"\\\1", text)
+
+
 def chunks(head: str, lines: list[tuple[str, int | None]], channel_id: int) -> list[Notice]:
     """Notices of at most NOTICE_CHARS characters and NOTICE_PINGS pinged members each (Discord's limits)."""
     notices: list[Notice] = []
@@ -94,7 +103,7 @@ def close_at_deadline(conn: sqlite3.Connection, job: Job, now: datetime) -> Outc
         return None
     deltas = {"gb_units": firm}
     channel = buy.talk_to or 0
-    title = f"group buy #{buy.id} “{terms.product}” from {terms.supplier}"
+    title = f"group buy #{buy.id} “{inert(terms.product)}” from {inert(terms.supplier)}"
     if not succeeded:
         sql.bump_stats(conn, buy.guild_id, period_starts(now), deltas)
         head = (f"❌ The {title} didn't reach its target: full cases came to {alloc.units} of {terms.target} "
@@ -108,7 +117,7 @@ def close_at_deadline(conn: sqlite3.Connection, job: Job, now: datetime) -> Outc
     sql.bump_stats(conn, buy.guild_id, period_starts(now), deltas)
     cur = terms.currency
     head = (f"✅ The {title} succeeded: {alloc.cases} case{'s' if alloc.cases != 1 else ''} ({alloc.units} × "
-            f"{terms.unit}) at {money(price, cur)} each (the {low}+ tier). The organiser sends the order with "
+            f"{inert(terms.unit)}) at {money(price, cur)} each (the {low}+ tier). The organiser sends the order with "
             f"`/groupbuy view id:{buy.id} export:True`; BuddyBot handles no money.")  # fmt: skip
     lines = []
     for s in alloc.shares:
@@ -135,10 +144,10 @@ def remind_before_deadline(conn: sqlite3.Connection, job: Job, now: datetime) ->
     p = progress_of(buy.terms, sql.totals(conn, buy.guild_id, buy.id))
     missing = buy.terms.target - p.orderable
     if missing > 0:
-        said = (f"⏰ 24 hours left on group buy #{buy.id} “{buy.terms.product}”: {missing} more "
+        said = (f"⏰ 24 hours left on group buy #{buy.id} “{inert(buy.terms.product)}”: {missing} more "
                 f"unit{'s' if missing != 1 else ''} in full cases needed ({p.orderable} of {buy.terms.target}).")
     else:  # fmt: skip
-        said = (f"⏰ 24 hours left on group buy #{buy.id} “{buy.terms.product}”: the target is reached "
+        said = (f"⏰ 24 hours left on group buy #{buy.id} “{inert(buy.terms.product)}”: the target is reached "
                 f"({p.orderable} of {buy.terms.target} units). Pledges can still change until the deadline.")
     return Outcome(notices=[Notice(buy.talk_to, said, (buy.organiser_id,))])
 

@@ -61,7 +61,8 @@ def render_post(snap: domain.Snapshot) -> discord.Embed:
         title=f"Group buy #{buy.id}: {safe(terms.product, 200)}",
         description=(
             f"From **{safe(terms.supplier, 80)}** · unit: {safe(terms.unit, 40)} · cases of {terms.case_size}\n"
-            f"Deadline: {stamp(buy.deadline_at)} ({stamp(buy.deadline_at, 'R')})"
+            f"Deadline: {stamp(buy.deadline_at)}"
+            + (f" ({stamp(buy.deadline_at, 'R')})" if buy.state == "open" else f" · {buy.state}")
             + (" · extended once" if buy.extended else "")
         ),
         colour=discord.Colour.orange() if buy.state == "open" else discord.Colour.dark_grey(),
