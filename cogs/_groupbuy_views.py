@@ -50,7 +50,7 @@ def post_content(snap: domain.Snapshot) -> str:
     head = f"🛒 Group buy #{buy.id}, organised by {mention(buy.organiser_id)}"
     if buy.state != "open":
         return f"{head}. {STATE_LINES[buy.state]}"
-    milestone = MILESTONE_LINES.get(buy.milestone)
+    milestone = MILESTONE_LINES.get(domain.milestone_for(snap.progress.orderable, buy.terms.target))
     return f"{head}. {milestone}" if milestone else f"{head}. Press **Pledge** to join."
 
 
@@ -288,7 +288,8 @@ class PledgeModal(discord.ui.Modal):
         await reply(
             interaction,
             f"{what} in group buy #{self.buy_id}: {pledge_line(mine, terms.unit)}. You can change it or "
-            "withdraw until the deadline; you'll be told the outcome in the thread.",
+            "withdraw until the deadline; you'll be told the outcome in the thread."
+            + (f" Your pledge took it to {done.milestone}% of the target!" if done.milestone else ""),
         )
         await editor(interaction).show(done.snapshot)
 

@@ -198,8 +198,10 @@ async def test_milestones_edit_the_post_and_ping_nobody(world: World) -> None:
     await pledge(world, world.bob, "3", "1")  # 4 units in full cases: 50%
     assert "Halfway" in post_of(world).content
     await pledge(world, world.carol, "3")  # firm 6 + tolerance 1: still one case
-    await pledge(world, world.mod, "2")  # firm 8: two cases, 100%
-    assert "Target reached" in post_of(world).content
+    last = await pledge(world, world.mod, "2")  # firm 8: two cases, 100%
+    assert "Target reached" in post_of(world).content and "took it to 100% of the target" in last.content
+    await world.discord.click(post_of(world), "Withdraw", world.mod)
+    assert "Halfway" in post_of(world).content, "the post says where the buy stands now"
     assert len(world.discord.channel_messages(thread_of(world))) == before
     edits = [c for c in world.discord.calls if c.method == "PATCH" and f"/messages/{post_of(world).id}" in c.route]
     assert edits and all(c.json["allowed_mentions"] == {"parse": []} for c in edits)
