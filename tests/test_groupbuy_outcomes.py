@@ -262,3 +262,27 @@ async def test_profile_shows_group_buys_joined(world: World) -> None:
     card = await world.discord.slash("profile view", world.alice, member=world.bob)
     fields = {f["name"]: f["value"] for f in card.embeds[0]["fields"]}
     assert fields["Group buys joined"] == "2"
+
+
+async def test_a_double_submitted_pledge_and_racing_withdrawals_record_once(world: World) -> None:
+    await start(world, target=20)
+    form = await world.discord.click(post_of(world), "Pledge", world.bob)
+    same = await asyncio.gather(*(world.discord.submit(form, world.bob, quantity="3", tolerance="1") for _ in range(2)))
+    assert sorted("Updated" in r.content for r in same) == [False, True]
+    assert totals(world) == (3, 1, 1)
+    assert rows(world, "SELECT seq FROM group_buy_pledges") == [(1,)], "the same totals keep the queue place"
+    gone = await asyncio.gather(*(world.discord.click(post_of(world), "Withdraw", world.bob) for _ in range(10)))
+    assert sum("is withdrawn" in r.content for r in gone) == 1
+    assert totals(world) == (0, 0, 0)
+
+
+async def test_another_servers_group_buy_cannot_be_seen_or_touched(world: World) -> None:
+    await start(world, target=20)
+    other = world.discord.add_guild("Other Town")
+    world.discord.join(world.bob, other)
+    where = {"guild": other, "channel": other.channel("general")}
+    refused(await world.discord.slash("groupbuy view", world.bob, id=1, **where), "no group buy #1")
+    refused(await world.discord.slash("groupbuy cancel", world.bob, id=1, reason="x", **where), "no group buy #1")
+    forged = carrying(post_of(world), "groupbuy:1:pledge", channel_id=other.channel("general"))
+    refused(await world.discord.press(forged, "groupbuy:1:pledge", world.bob), "no group buy #1")
+    assert rows(world, "SELECT state FROM group_buys") == [("open",)]
