@@ -10,9 +10,8 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from buddybot import groupbuy_close  # noqa: F401  (registers the deadline and reminder jobs)
 from buddybot import groupbuys as domain
-from buddybot.groupbuy_close import export_csv, notices_for
+from buddybot.groupbuy_close import export_csv, notices_for  # importing it registers the two job kinds
 from buddybot.groupbuy_terms import TermsText, money
 from buddybot.models import Actor
 from cogs._groupbuy_views import (
@@ -64,7 +63,7 @@ class GroupBuys(commands.GroupCog, group_name="groupbuy", group_description="Buy
         self.bot.refreshers.pop("groupbuy", None)
 
     async def refresh(self, guild_id: int, buy_id: int) -> None:
-        """The scheduler's redraw after a deadline (and /privacy's after an erasure)."""
+        """The scheduler's redraw after a deadline."""
         await self.editor.show(await domain.snapshot(self.bot.db, guild_id, buy_id))
 
     # -- start and edit -------------------------------------------------------------------------------
