@@ -10,8 +10,10 @@ import sqlite3
 from datetime import datetime, timedelta
 
 from buddybot import scheduler
+from buddybot.allocation import Allocation
 from buddybot.groupbuy_terms import money, plain_amount, tier_for
 from buddybot.groupbuys import (
+    ANNOUNCE,
     DEADLINE,
     NOTICE_CHARS,
     NOTICE_PINGS,
@@ -24,7 +26,9 @@ from buddybot.groupbuys import (
 )
 from buddybot.models import utc_iso
 from buddybot.scheduler import Job, Notice, Outcome
+from buddybot.storage import config as config_sql
 from buddybot.storage import groupbuys as sql
+from buddybot.storage.groupbuys import GroupBuy
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -91,30 +95,49 @@ def chunks(head: str, lines: list[tuple[str, int | None]], channel_id: int) -> l
 
 @scheduler.job_kind(DEADLINE, pings=False)
 def close_at_deadline(conn: sqlite3.Connection, job: Job, now: datetime) -> Outcome | None:
-    """Succeeded if the full cases reach the target, else failed; automatic, once (conditional UPDATE)."""
+    """Succeeded if the full cases reach the target, else failed; automatic, once (conditional UPDATE).
+    The state changes at once; if the job runs in the guild's quiet hours (a bot that was down at the
+    deadline), the message to the pledgers waits for the morning as an ANNOUNCE job."""
     buy = sql.get(conn, job.guild_id, job.ref_id)
     if buy is None or buy.state != "open":
         return None
     snap = snapshot_in(conn, buy.guild_id, buy.id, with_pledges=True)
     alloc = allocation_of(snap)
-    terms, firm = buy.terms, snap.progress.firm
+    terms = buy.terms
     succeeded = alloc.units >= terms.target
     if not sql.close(conn, buy.guild_id, buy.id, "succeeded" if succeeded else "failed", utc_iso(now), None, None):
         return None
-    deltas = {"gb_units": firm}
-    channel = buy.talk_to or 0
+    deltas = {"gb_units": snap.progress.firm}
+    if succeeded:
+        sql.set_allocated(conn, buy.guild_id, buy.id, [(s.user_id, s.allocated) for s in alloc.shares])
+        _, price = tier_for(terms.tiers, alloc.units)
+        deltas |= {"gb_succeeded": 1, "gb_saving": alloc.units * (terms.tiers[0][1] - price)}
+    sql.bump_stats(conn, buy.guild_id, period_starts(now), deltas)
+    if scheduler.quiet_until(now, config_sql.get_config(conn, buy.guild_id).timezone) is not None:
+        scheduler.schedule(conn, buy.guild_id, ANNOUNCE, buy.id, now, now)
+        return Outcome(refresh=[("groupbuy", buy.id)])
+    return Outcome(notices=outcome_notices(buy, alloc, succeeded=succeeded), refresh=[("groupbuy", buy.id)])
+
+
+@scheduler.job_kind(ANNOUNCE, pings=True)
+def announce_outcome(conn: sqlite3.Connection, job: Job, now: datetime) -> Outcome | None:
+    """The outcome message of a deadline that passed in quiet hours (the scheduler holds it until 08:00)."""
+    buy = sql.get(conn, job.guild_id, job.ref_id)
+    if buy is None or buy.state not in ("succeeded", "failed"):
+        return None
+    alloc = allocation_of(snapshot_in(conn, buy.guild_id, buy.id, with_pledges=True))
+    return Outcome(notices=outcome_notices(buy, alloc, succeeded=buy.state == "succeeded"))
+
+
+def outcome_notices(buy: GroupBuy, alloc: Allocation, *, succeeded: bool) -> list[Notice]:
+    """Told once, in the thread, pinging exactly the pledgers: their share and the price, or that it failed."""
+    terms, channel = buy.terms, buy.talk_to or 0
     title = f"group buy #{buy.id} “{inert(terms.product)}” from {inert(terms.supplier)}"
     if not succeeded:
-        sql.bump_stats(conn, buy.guild_id, period_starts(now), deltas)
         head = (f"❌ The {title} didn't reach its target: full cases came to {alloc.units} of {terms.target} "
                 f"units by the deadline. Nobody owes anything.")  # fmt: skip
-        lines = [(f"<@{s.user_id}>", s.user_id) for s in alloc.shares if s.user_id > 0]
-        return Outcome(notices=chunks(head, lines, channel), refresh=[("groupbuy", buy.id)])
-    sql.set_allocated(conn, buy.guild_id, buy.id, [(s.user_id, s.allocated) for s in alloc.shares])
+        return chunks(head, [(f"<@{s.user_id}>", s.user_id) for s in alloc.shares if s.user_id > 0], channel)
     low, price = tier_for(terms.tiers, alloc.units)
-    first_price = terms.tiers[0][1]
-    deltas |= {"gb_succeeded": 1, "gb_saving": alloc.units * (first_price - price)}
-    sql.bump_stats(conn, buy.guild_id, period_starts(now), deltas)
     cur = terms.currency
     head = (f"✅ The {title} succeeded: {alloc.cases} case{'s' if alloc.cases != 1 else ''} ({alloc.units} × "
             f"{inert(terms.unit)}) at {money(price, cur)} each (the {low}+ tier). The organiser sends the order with "
@@ -132,7 +155,7 @@ def close_at_deadline(conn: sqlite3.Connection, job: Job, now: datetime) -> Outc
         if s.leftover:
             line += f"; {s.leftover} didn't fit into a full case"
         lines.append((line, s.user_id))
-    return Outcome(notices=chunks(head, lines, channel), refresh=[("groupbuy", buy.id)])
+    return chunks(head, lines, channel)
 
 
 @scheduler.job_kind(REMIND, pings=True, max_late=timedelta(hours=20))

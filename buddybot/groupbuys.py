@@ -41,7 +41,7 @@ REMIND_BEFORE = timedelta(hours=24)
 MILESTONES = (50, 80, 100)
 LIST_LIMIT = 25
 HASH_SHOWN = 16  # the part of the terms hash a pledge form carries
-DEADLINE, REMIND = "groupbuy.deadline", "groupbuy.remind"
+DEADLINE, REMIND, ANNOUNCE = "groupbuy.deadline", "groupbuy.remind", "groupbuy.announce"
 NOTICE_CHARS = 1900
 NOTICE_PINGS = 90  # Discord caps allowed_mentions.users at 100
 

@@ -286,3 +286,20 @@ async def test_another_servers_group_buy_cannot_be_seen_or_touched(world: World)
     forged = carrying(post_of(world), "groupbuy:1:pledge", channel_id=other.channel("general"))
     refused(await world.discord.press(forged, "groupbuy:1:pledge", world.bob), "no group buy #1")
     assert rows(world, "SELECT state FROM group_buys") == [("open",)]
+
+
+async def test_a_deadline_caught_up_at_night_closes_at_once_and_announces_in_the_morning(world: World) -> None:
+    await no_cap(world)
+    await start(world, target=8)
+    await pledge(world, world.bob, "8")
+    world.clock.current = datetime(2026, 11, 27, 23, 30, tzinfo=UTC)  # the bot was down at 20:00
+    await world.bot.get_cog("Scheduler").run_due()
+    assert rows(world, "SELECT state FROM group_buys") == [("succeeded",)]
+    assert "Succeeded" in post_of(world).content
+    assert world.discord.channel_messages(thread_of(world)) == [], "no pings in quiet hours"
+    world.clock.current = datetime(2026, 11, 28, 8, 0, tzinfo=UTC)
+    await world.bot.get_cog("Scheduler").run_due()
+    (outcome,) = world.discord.channel_messages(thread_of(world))
+    assert "succeeded" in outcome.content and pinged(outcome) == {world.bob.id}
+    await world.bot.get_cog("Scheduler").run_due()
+    assert len(world.discord.channel_messages(thread_of(world))) == 1
