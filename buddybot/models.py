@@ -69,6 +69,9 @@ class ProfileCard(Record):
     shoutouts: int = 0
     jobs_completed: int = 0
     groupbuys_joined: int = 0
+    # give and take (sharing): units lent and borrowed, by unit ("items", "hours", "slots")
+    lent: dict[str, int] = {}
+    borrowed: dict[str, int] = {}
 
 
 class DirectoryEntry(Record):

@@ -10,9 +10,11 @@ from __future__ import annotations
 import sqlite3
 from datetime import UTC, date, datetime, timedelta
 
+from buddybot import sharing_stats
 from buddybot.errors import BuddyError
 from buddybot.guildconfig import require_moderator
 from buddybot.models import Actor, Record
+from buddybot.sharing_stats import SharingStats
 from buddybot.storage import config as config_sql
 from buddybot.storage import groupbuys as groupbuys_sql
 from buddybot.storage import stats as sql
@@ -70,6 +72,7 @@ class Stats(Record):
     groupbuy_units: int = 0  # firm units pledged in buys that closed (succeeded or failed)
     groupbuy_saving: int = 0  # minor units: allocated units × (first tier price − price reached)
     groupbuy_currency: str = "GBP"
+    sharing: SharingStats | None = None  # lending between members (buddybot/sharing_stats.py)
 
     @property
     def fill_rate(self) -> float | None:
@@ -181,6 +184,7 @@ def compute(conn: sqlite3.Connection, guild_id: int, period: str, now: datetime)
         weekly=_weeks(sql.weekly(conn, guild_id, chart_from.isoformat()), chart_from, this_monday,
                       trim=start is None),
         **_groupbuy_figures(conn, guild_id, kind, key),
+        sharing=sharing_stats.compute(conn, guild_id, kind, key),
     )  # fmt: skip
 
 
