@@ -44,6 +44,21 @@ def jump_url(guild_id: int, channel_id: int | None, message_id: int | None) -> s
     return f"https://discord.com/channels/{guild_id}/{channel_id}/{message_id}"
 
 
+FIELD_CHARS = 1024  # Discord's limit for an embed field's value
+
+
+def pledge_list(snap: domain.Snapshot) -> str:
+    """As many pledges as fit in one embed field, then how many more the export has."""
+    lines: list[str] = []
+    for i, p in enumerate(snap.pledges):
+        line = f"{mention(p.user_id)}: {pledge_line(p, snap.buy.terms.unit)}"
+        more = f"… and {len(snap.pledges) - i} more (see the export)"
+        if sum(len(x) + 1 for x in lines) + len(line) + 1 + len(more) > FIELD_CHARS:
+            return "\n".join([*lines, more])
+        lines.append(line)
+    return "\n".join(lines)
+
+
 def pledger_ids(snap: domain.Snapshot) -> list[int]:
     return [p.user_id for p in snap.pledges if p.user_id > 0]
 
@@ -201,11 +216,7 @@ class GroupBuys(commands.GroupCog, group_name="groupbuy", group_description="Buy
         snap = await domain.view(self.bot.db, guild_id_of(interaction), buy_id, who, export=export)
         embed = render_post(snap)
         if snap.pledges:
-            lines = [f"{mention(p.user_id)}: {pledge_line(p, snap.buy.terms.unit)}" for p in snap.pledges[:20]]
-            more = len(snap.pledges) - 20
-            embed.add_field(name="Pledges (queue order)",
-                            value="\n".join(lines) + (f"\n… and {more} more (see the export)" if more > 0 else ""),
-                            inline=False)  # fmt: skip
+            embed.add_field(name="Pledges (queue order)", value=pledge_list(snap), inline=False)
         kwargs: dict[str, Any] = {}
         if export:
             kind = "order" if snap.buy.state == "succeeded" else "provisional"

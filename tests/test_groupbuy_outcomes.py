@@ -303,3 +303,16 @@ async def test_a_deadline_caught_up_at_night_closes_at_once_and_announces_in_the
     assert "succeeded" in outcome.content and pinged(outcome) == {world.bob.id}
     await world.bot.get_cog("Scheduler").run_due()
     assert len(world.discord.channel_messages(thread_of(world))) == 1
+
+
+async def test_the_organisers_view_lists_pledges_within_discords_field_limit(world: World) -> None:
+    await start(world, target=1000, case_size="1", tiers="1+: 2.00")
+    digest = rows(world, "SELECT terms_hash FROM group_buys")[0][0][: domain.HASH_SHOWN]
+    crowd = [world.discord.add_user(f"member{i}", world.guild) for i in range(40)]
+    for who in crowd:
+        await domain.pledge(world.db, world.guild.id, 1, who.id, who.name, "100", "299", digest, now=world.clock())
+    r = await world.discord.slash("groupbuy view", world.alice, id=1)
+    listed = next(f["value"] for f in r.embeds[0]["fields"] if f["name"] == "Pledges (queue order)")
+    assert len(listed) <= 1024 and listed.endswith("more (see the export)")
+    shown = listed.count("<@")
+    assert f"… and {40 - shown} more" in listed
