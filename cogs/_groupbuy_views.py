@@ -12,6 +12,7 @@ import logging
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+import aiohttp
 import discord
 
 from buddybot import groupbuys as domain
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 MODAL_TIMEOUT = 30 * 60
+EDIT_ERRORS = (discord.HTTPException, TimeoutError, aiohttp.ClientError)
 SHOWN_KEPT = 1000  # posts whose last shown version the editor remembers
 STATE_LINES = {
     "succeeded": "✅ Succeeded: the order is being placed.",
@@ -156,8 +158,8 @@ class PostEditor:
                 content=post_content(public), embed=render_post(public), view=post_view(public),
                 allowed_mentions=NO_PINGS,
             )  # fmt: skip
-        except discord.HTTPException as exc:
-            log.info("could not update group buy post %s: %s", buy.message_id, exc)
+        except EDIT_ERRORS as exc:  # the pledge is recorded either way; the next change redraws the post
+            log.info("could not update group buy post %s: %r", buy.message_id, exc)
 
 
 def editor(interaction: discord.Interaction) -> PostEditor:

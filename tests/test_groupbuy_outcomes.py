@@ -316,3 +316,11 @@ async def test_the_organisers_view_lists_pledges_within_discords_field_limit(wor
     assert len(listed) <= 1024 and listed.endswith("more (see the export)")
     shown = listed.count("<@")
     assert f"… and {40 - shown} more" in listed
+
+
+async def test_a_pledge_stands_when_discord_fails_to_edit_the_post(world: World) -> None:
+    await start(world, target=20)
+    world.discord.fail("PATCH", f"/messages/{post_of(world).id}", 500, times=10)
+    r = await pledge(world, world.bob, "3")
+    assert "Pledged in group buy #1" in r.content and "something went wrong" not in r.text()
+    assert totals(world) == (3, 0, 1)
