@@ -324,3 +324,12 @@ async def test_a_pledge_stands_when_discord_fails_to_edit_the_post(world: World)
     r = await pledge(world, world.bob, "3")
     assert "Pledged in group buy #1" in r.content and "something went wrong" not in r.text()
     assert totals(world) == (3, 0, 1)
+
+
+def test_parts_of_a_split_scheduler_message_have_their_own_nonces() -> None:
+    """Discord drops a message whose nonce it has seen: the parts of one long outcome must differ."""
+    job = scheduler.Job(7, 1, "groupbuy.deadline", 1, "", datetime(2026, 11, 27, 20, tzinfo=UTC), 1)
+    notices = [scheduler.Notice(42, "x" * 1500, (n,)) for n in range(1, 4)]
+    messages = scheduler.merge([(job, scheduler.Outcome(notices=notices))])
+    assert len(messages) == 3 and len({m.nonce for m in messages}) == 3
+    assert all(len(m.nonce) <= 25 for m in messages)
