@@ -26,7 +26,7 @@ async def _play(path: Path, out: Any, *, kept: bool) -> Transcript:
     discord = FakeDiscord()
     clock = FakeClock()
     bot = make_bot(path, clock)
-    transcript = Transcript(discord, out)
+    transcript = Transcript(discord, out, clock)
     await discord.start(bot)  # online before the server invites it, so the join note is posted
     guild = discord.add_guild("Riverside Makers")
     members = {name: discord.add_user(name, guild) for name in ("alice", "bob", "carol", "dev", "erin")}

@@ -70,6 +70,14 @@ SECTIONS = (
         E("share list", "what someone shares", "/share list member:@bob"),
         E("share remove", "stop sharing something", "/share remove item:ladder"),
     )),
+    Section("Buying together", (
+        E("groupbuy start", "buy in bulk together: a form for product, supplier and price tiers", "/groupbuy start target:20 deadline:next friday"),
+        E("groupbuy list", "open group buys", "/groupbuy list"),
+        E("groupbuy view", "one group buy (export: the order as CSV, organiser)", "/groupbuy view id:3"),
+        E("groupbuy edit", "change the terms before anyone pledged (organiser)", "/groupbuy edit id:3 target:25"),
+        E("groupbuy extend", "move the deadline later, once (organiser)", "/groupbuy extend id:3 deadline:18 dec"),
+        E("groupbuy cancel", "call it off; pledgers are told (organiser or a moderator)", "/groupbuy cancel id:3 reason:Supplier out of stock"),
+    )),
     Section("Your data", (
         E("privacy export", "everything BuddyBot holds about you, as a file", "/privacy export"),
         E("privacy delete", "erase your data in this server (asks first)", "/privacy delete"),

@@ -12,6 +12,7 @@ MEMBER_SECTIONS = [
     "Finding and asking for help",
     "Working together",
     "Sharing and borrowing",
+    "Buying together",
     "Your data",
 ]
 
@@ -37,6 +38,10 @@ async def test_moderators_also_see_the_moderator_commands(world: World) -> None:
     r = await world.discord.slash("help", world.mod)
     assert field_names(r) == [*MEMBER_SECTIONS, "Moderators"]
     assert "`/config check`" in r.text() and "`/mod hide-member`" in r.text()
+    embed = r.embeds[0]  # the largest /help: Discord refuses embeds over 6,000 characters in total
+    total = len(embed["title"]) + len(embed["description"]) + len(embed["footer"]["text"])
+    total += sum(len(f["name"]) + len(f["value"]) for f in embed["fields"])
+    assert total <= 6000 and all(len(f["value"]) <= 1024 for f in embed["fields"])
 
 
 async def test_the_moderator_role_counts_as_moderator(world: World) -> None:
@@ -73,7 +78,13 @@ async def test_autocomplete_prefix_first_then_contains(world: World) -> None:
     choices = await world.discord.autocomplete("help", world.alice, "command", command="ag")
     assert [c["value"] for c in choices][:2] == ["agreement new", "agreement list"]
     contains = await world.discord.autocomplete("help", world.alice, "command", command="list")
-    assert [c["value"] for c in contains] == ["need list", "offer list", "agreement list", "share list"]
+    assert [c["value"] for c in contains] == [
+        "need list",
+        "offer list",
+        "agreement list",
+        "share list",
+        "groupbuy list",
+    ]
 
 
 def _tree_commands(world: World) -> set[str]:
