@@ -27,7 +27,7 @@ from cogs._groupbuy_views import (
     stamp,
     terms_text,
 )
-from cogs.common import NO_PINGS, actor, guild_id_of, mention, reply, safe
+from cogs.common import NO_PINGS, actor, discord_locale, guild_id_of, mention, reply, safe
 
 if TYPE_CHECKING:
     from buddybot.bot import BuddyBot
@@ -100,7 +100,7 @@ class GroupBuys(commands.GroupCog, group_name="groupbuy", group_description="Buy
         guild_id = guild_id_of(interaction)
         snap = await domain.start(
             self.bot.db, guild_id, interaction.user.id, interaction.channel_id or 0, typed, target, deadline,
-            now=self.bot.now(),
+            now=self.bot.now(), locale=discord_locale(interaction),
         )  # fmt: skip
         buy = snap.buy
         await interaction.response.defer(ephemeral=True, thinking=True)
@@ -158,7 +158,10 @@ class GroupBuys(commands.GroupCog, group_name="groupbuy", group_description="Buy
         deadline: app_commands.Range[str, 1, 100],
     ) -> None:  # fmt: skip
         guild_id = guild_id_of(interaction)
-        snap = await domain.extend(self.bot.db, guild_id, buy_id, interaction.user.id, deadline, now=self.bot.now())
+        snap = await domain.extend(
+            self.bot.db, guild_id, buy_id, interaction.user.id, deadline, now=self.bot.now(),
+            locale=discord_locale(interaction),
+        )  # fmt: skip
         buy = snap.buy
         await reply(interaction, f"Group buy #{buy.id} now closes {stamp(buy.deadline_at)}. I told the pledgers.")
         await self.editor.show(snap)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 
 from tests.conftest import World
+from tests.test_groupbuys import start
 from tests.test_sharing import share_add
 
 
@@ -68,3 +69,10 @@ async def test_borrow_dates_use_the_locale_too(world: World) -> None:
     assert "something went wrong" not in r.text()
     with sqlite3.connect(world.db_path) as conn:
         assert conn.execute("SELECT start_on FROM loans").fetchall() == [("2026-12-20",)]
+
+
+async def test_group_buy_deadlines_use_the_locale_too(world: World) -> None:
+    world.guild.locale = "en-US"
+    await start(world, world.alice, deadline="12/4")  # 4 December, 20:00 London time
+    with sqlite3.connect(world.db_path) as conn:
+        assert conn.execute("SELECT deadline_at FROM group_buys").fetchall() == [("2026-12-04T20:00:00+00:00",)]
