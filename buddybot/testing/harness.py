@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import time
+import types
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 from unittest import mock
@@ -20,6 +22,7 @@ import discord
 from discord.gateway import DiscordWebSocket
 
 from buddybot.testing.payloads import Payloads
+from buddybot.testing.ratelimits import RateLimits
 from buddybot.testing.records import (
     ACK_DEADLINE_S,
     EPHEMERAL,
@@ -32,7 +35,7 @@ from buddybot.testing.records import (
     Sent,
     snowflake,
 )
-from buddybot.testing.transport import FakeGatewaySocket, FakeSession, Fault, RestCall
+from buddybot.testing.transport import ORIGIN, FakeGatewaySocket, FakeSession, Fault, RestCall
 
 if TYPE_CHECKING:
     from buddybot.testing.openapi import DiscordSpec
@@ -61,7 +64,14 @@ __all__ = [
 class FakeDiscord(Payloads):
     """A guild world plus the REST and gateway ends of Discord, with every request recorded."""
 
-    def __init__(self, *, spec: DiscordSpec | None = None) -> None:
+    def __init__(
+        self, *, spec: DiscordSpec | None = None, rate_limits: bool = True, virtual_time: bool = True
+    ) -> None:
+        """Strict by default: Discord's rate limits are on, and discord.py's rate-limit (and retry)
+        sleeps pass in the harness's own clock (`virtual_time`), so a test never sleeps for seconds
+        while the buckets, and the 3 s acknowledgement deadline, still see that time go by. The
+        benchmark passes virtual_time=False (real sleeps) and sets a round-trip delay
+        (`session.latency`)."""
         self._ids = itertools.count(1)
         self.spec = spec
         self.application_id = self.next_id()
@@ -83,6 +93,38 @@ class FakeDiscord(Payloads):
         self._channel_of_interaction: dict[int, int] = {}
         self._component_message: dict[int, int] = {}
         self.ack_deadline = ACK_DEADLINE_S
+        self.virtual_time = virtual_time
+        self.virtual_offset = 0.0  # seconds of discord.py sleeps that passed in the harness's clock
+        self.session.limits = RateLimits(self.clock, enabled=rate_limits)
+        self._patches: list[Any] = []
+
+    def clock(self) -> float:
+        """The buckets' clock (seconds): real monotonic time plus the longest sleep virtual time skipped."""
+        return time.monotonic() + self.virtual_offset
+
+    def chain_age(self, started: float) -> float:
+        """Seconds since `started` as the current causal chain lived them (its virtual sleeps included)."""
+        return time.monotonic() - started + ORIGIN.get()[2]
+
+    def _virtual_sleep_module(self) -> types.ModuleType:
+        """`asyncio` as discord.py's REST and webhook code see it: sleep moves the harness's clock."""
+        fake = types.ModuleType("asyncio_in_harness_time")
+        fake.__dict__.update(asyncio.__dict__)
+        real_sleep = asyncio.sleep
+
+        async def sleep(delay: float, result: Any = None) -> Any:
+            # The sleeping chain's own time moves on (its acknowledgement deadline sees it), and so does
+            # the buckets' clock, to when the sleeper wakes: never behind discord.py's view of a bucket.
+            delay = max(delay, 0.0)
+            origin, depth, waited = ORIGIN.get()
+            ORIGIN.set((origin, depth, waited + delay))
+            wake = self.clock() + delay  # sleepers that start together wake together
+            await real_sleep(0)
+            self.virtual_offset = max(self.virtual_offset, wake - time.monotonic())
+            return result
+
+        fake.sleep = sleep  # type: ignore[attr-defined]
+        return fake
 
     # -- the world -------------------------------------------------------------------------------
     def next_id(self) -> int:
@@ -133,6 +175,17 @@ class FakeDiscord(Payloads):
         """Log the bot in (setup_hook runs), open the gateway, and make every guild available."""
         self.bot = bot
         bot._connection.guild_ready_timeout = 0.0
+        if self.virtual_time and not self._patches:
+            import discord.http
+            import discord.webhook.async_
+
+            fake = self._virtual_sleep_module()
+            self._patches = [
+                mock.patch.object(discord.http, "asyncio", fake),
+                mock.patch.object(discord.webhook.async_, "asyncio", fake),
+            ]
+            for patch in self._patches:
+                patch.start()
         with mock.patch.object(aiohttp, "ClientSession", lambda *a, **k: self.session):
             await bot.login("offline.harness.token")
         self.ws = await DiscordWebSocket.from_client(bot, initial=True)
@@ -162,21 +215,33 @@ class FakeDiscord(Payloads):
         if self.bot is not None:
             await self.bot.close()
             self.bot = None
+        for patch in reversed(self._patches):
+            patch.stop()
+        self._patches = []
 
     def add_guild_live(self, guild: FakeGuild) -> None:
         """For guilds added after start: call `await discord.dispatch('GUILD_CREATE', ...)` yourself."""
         self.guilds[guild.id] = guild
 
-    async def dispatch(self, event: str, data: dict[str, Any]) -> list[RestCall]:
+    async def dispatch(self, event: str, data: dict[str, Any], *, origin: int = 0) -> list[RestCall]:
         """Feed one gateway DISPATCH frame (compressed bytes) and wait for everything it set off."""
         assert self.ws is not None and self.socket is not None, "call start() first"
-        self._seq += 1
-        frame = self.socket.compress({"op": 0, "t": event, "s": self._seq, "d": data})
         first = len(self.session.calls)
         before = asyncio.all_tasks()
-        await self.ws.received_message(frame)
+        await self._feed(event, data, origin)
         await self.settle(before)
         return self.session.calls[first:]
+
+    async def _feed(self, event: str, data: dict[str, Any], origin: int) -> None:
+        """One frame into the gateway; the tasks it starts carry `origin` (see transport.ORIGIN)."""
+        assert self.ws is not None and self.socket is not None
+        self._seq += 1
+        frame = self.socket.compress({"op": 0, "t": event, "s": self._seq, "d": data})
+        token = ORIGIN.set((origin, 0, 0.0))
+        try:
+            await self.ws.received_message(frame)
+        finally:
+            ORIGIN.reset(token)
 
     async def settle(self, before: set[asyncio.Task[Any]] | None = None) -> None:
         """Await every task started since `before`, and the tasks those start, background loops aside."""
@@ -195,17 +260,23 @@ class FakeDiscord(Payloads):
     # -- interactions --------------------------------------------------------------------------------
     def _register(self, payload: dict[str, Any]) -> int:
         interaction_id = int(payload["id"])
-        self._acks[interaction_id] = asyncio.get_running_loop().time()
+        self._acks[interaction_id] = time.monotonic()
         self._tokens[payload["token"]] = interaction_id
         self._channel_of_interaction[interaction_id] = int(payload.get("channel_id") or 0)
         if payload["type"] == 3:
             self._component_message[interaction_id] = int(payload["message"]["id"])
         return interaction_id
 
+    def _result(self, payload: dict[str, Any], calls: list[RestCall]) -> Result:
+        interaction_id = int(payload["id"])
+        return Result(
+            interaction_id, payload["token"], calls, self, self._component_message.get(interaction_id)
+        )
+
     async def interact(self, payload: dict[str, Any]) -> Result:
         interaction_id = self._register(payload)
-        calls = await self.dispatch("INTERACTION_CREATE", payload)
-        return Result(interaction_id, payload["token"], calls, self)
+        calls = await self.dispatch("INTERACTION_CREATE", payload, origin=interaction_id)
+        return self._result(payload, calls)
 
     async def burst(self, payloads: list[dict[str, Any]]) -> list[Result]:
         """Deliver many interactions back to back (no handler runs in between), then wait for all of them.
@@ -216,13 +287,10 @@ class FakeDiscord(Payloads):
         first = len(self.session.calls)
         before = asyncio.all_tasks()
         for payload in payloads:
-            self._register(payload)
-            self._seq += 1
-            frame = self.socket.compress({"op": 0, "t": "INTERACTION_CREATE", "s": self._seq, "d": payload})
-            await self.ws.received_message(frame)
+            await self._feed("INTERACTION_CREATE", payload, self._register(payload))
         await self.settle(before)
         calls = self.session.calls[first:]
-        return [Result(int(p["id"]), p["token"], calls, self) for p in payloads]
+        return [self._result(p, calls) for p in payloads]
 
     def forget(self, keep: Iterable[int] = ()) -> None:
         """Drop recorded calls, messages (but `keep`) and finished interactions: long runs stay flat in memory."""

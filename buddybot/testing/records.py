@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -126,6 +127,35 @@ class Result(MessageBody):
     token: str
     calls: list[RestCall]
     discord: MessageStore
+    component_message_id: int | None = None  # the message a clicked button or select is on
+
+    # -- what it cost in Discord's terms --------------------------------------------------------------
+    @property
+    def rest_calls(self) -> list[RestCall]:
+        """Every REST call made while handling this interaction (tasks it started included)."""
+        return [c for c in self.calls if c.origin == self.interaction_id]
+
+    def _answers(self, call: RestCall) -> bool:
+        if call.path.endswith("/callback"):
+            return f"/{self.interaction_id}/" in call.path
+        if call.path.startswith("/webhooks/"):
+            return self.token in call.path
+        return (
+            call.method == "PATCH"
+            and self.component_message_id is not None
+            and call.path.endswith(f"/messages/{self.component_message_id}")
+        )
+
+    @property
+    def round_trips(self) -> int:
+        """Sequential REST round trips before the member saw the final answer: the deepest call that
+        answered (the callback, a follow-up or @original edit, or an edit of the clicked message)."""
+        return max((c.depth for c in self.rest_calls if self._answers(c)), default=0)
+
+    @property
+    def buckets(self) -> Counter[str]:
+        """Rate-limit buckets (by kind) this interaction's calls used; "none" for interaction callbacks."""
+        return Counter(c.bucket or "none" for c in self.rest_calls)
 
     @property
     def callbacks(self) -> list[RestCall]:
