@@ -281,7 +281,7 @@ async def test_fifty_closes_close_once(world: World) -> None:
     post = await _need_with_offerers(world)
     results = await asyncio.gather(*(world.discord.click(post, CLOSE, world.alice) for _ in range(N)))
     assert all(answered(r) for r in results)
-    assert sum(r.content.startswith("Closed") for r in results) == 1
+    assert sum(r.told.startswith("Closed") for r in results) == 1
     assert rows(world, "SELECT state FROM needs") == [("closed",)]
 
 
@@ -298,7 +298,7 @@ async def test_racing_picks_make_one_referral_and_one_announcement(world: World)
     )
     assert all(answered(r) for r in results)
     assert count(world, "SELECT count(*) FROM referrals") == 1
-    assert sum(r.content.startswith("You picked") for r in results) == 1
+    assert sum(r.told.startswith("You picked") for r in results) == 1
     assert len(channel_posts(results, "picked")) == 1
     assert count(world, "SELECT value FROM stat_counts WHERE metric = 'referrals' AND kind = 'a'") == 1
 

@@ -415,7 +415,7 @@ async def test_stats_end_to_end_through_need_clicks(world: World) -> None:
     await d.click(post, "I can take it", world.bob)
     world.clock.advance(minutes=90)
     picked = await d.select(d.messages[post.id], "Pick a volunteer", world.alice, [world.bob.id])
-    assert "You picked" in picked.text()
+    assert "You picked" in picked.told
     await d.slash("need ask", world.bob, skill="plumbing", when="tomorrow")  # nobody offers it
     world.clock.advance(days=3)
     await world.bot.get_cog("Referrals").expire_due()

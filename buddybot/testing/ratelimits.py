@@ -21,6 +21,7 @@ pass instantly while the buckets still see the time go by (see FakeDiscord's vir
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 import time
 from collections import Counter
@@ -111,12 +112,12 @@ class RateLimits:
             if now >= self._global.reset_at:
                 self._global = _Window(reset_at=now + GLOBAL_WINDOW)
             if self._global.used >= GLOBAL_LIMIT:
-                retry = self._global.reset_at - now
+                retry = _ceil_ms(self._global.reset_at - now)
                 self.throttled["global"] += 1
                 return Verdict(False, rule.name, _throttled_headers(retry, "global"), retry, is_global=True)
             self._global.used += 1
         window = self._window(key, rule.per, now)
-        reset_after = max(window.reset_at - now, 0.0)
+        reset_after = _ceil_ms(window.reset_at - now)
         headers = {
             "X-RateLimit-Limit": str(rule.limit),
             "X-RateLimit-Bucket": hashlib.sha1(key.encode()).hexdigest()[:16],
@@ -132,6 +133,11 @@ class RateLimits:
         return Verdict(True, rule.name, headers)
 
 
+def _ceil_ms(seconds: float) -> float:
+    """Whole milliseconds, rounded up: a client that waits exactly this long finds the bucket reset."""
+    return max(math.ceil(seconds * 1000) / 1000, 0.0)
+
+
 def _throttled_headers(retry_after: float, scope: str) -> dict[str, str]:
     headers = {"Retry-After": f"{retry_after:.3f}", "X-RateLimit-Scope": scope, "Via": "1.1 google"}
     if scope == "global":
@@ -142,7 +148,7 @@ def _throttled_headers(retry_after: float, scope: str) -> dict[str, str]:
 def too_many_requests(verdict: Verdict) -> dict[str, object]:
     return {
         "message": "You are being rate limited.",
-        "retry_after": round(verdict.retry_after, 3),
+        "retry_after": verdict.retry_after,
         "global": verdict.is_global,
         "code": 0,
     }

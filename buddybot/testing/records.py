@@ -191,8 +191,10 @@ class Result(MessageBody):
 
     @property
     def posts(self) -> list[RestCall]:
-        """Channel messages the bot created during this interaction."""
-        return [
+        """Channel messages the bot created during this interaction: channel POSTs, and the interaction's
+        own public reply (callback type 4 without the ephemeral flag), shown as the POST it stands for
+        (its body, and a response carrying the message id)."""
+        posts = [
             c
             for c in self.calls
             if c.method == "POST"
@@ -200,6 +202,17 @@ class Result(MessageBody):
             and c.path.endswith("/messages")
             and 200 <= c.status < 300
         ]
+        for answer in self.callbacks:
+            data = answer.json.get("data") or {}
+            if (
+                200 <= answer.status < 300
+                and answer.json.get("type") == 4
+                and not data.get("flags", 0) & EPHEMERAL
+            ):
+                message = self.discord.messages[self.discord.original_message_id[self.token]]
+                posts.insert(0, RestCall("POST", f"/channels/{message.channel_id}/messages", {}, data,
+                                         answer.files, {}, answer.status, {"id": str(message.id)}))  # fmt: skip
+        return posts
 
     @property
     def followups(self) -> list[RestCall]:
@@ -211,6 +224,14 @@ class Result(MessageBody):
 
     def text(self) -> str:
         return Sent(0, 0, self.data).text()
+
+    @property
+    def told(self) -> str:
+        """What the member was told in words: the callback's message, or (after a defer, or a click
+        answered by updating the clicked message) the last follow-up's content."""
+        if self.response["type"] == 4 or not self.followups:
+            return self.content
+        return (self.followups[-1].json or {}).get("content") or ""
 
     def choices(self) -> list[dict[str, Any]]:
         assert self.response["type"] == 8, self.response
