@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import TypeVar
 
@@ -117,30 +117,35 @@ def channel_is_busy(client: discord.Client, channel_id: int) -> bool:
     if bucket is None:
         return False
     # discord.py makes the request that spends a bucket's last token wait for the reset before it
-    # returns, so one token left is already busy.
-    return bool(bucket._pending_requests) or (bucket.remaining <= 1 and not bucket.is_expired())
+    # returns, so one token left is already busy (a bucket that never saw Discord's headers has limit 1).
+    last = 1 if bucket.limit > 1 else 0
+    return bool(bucket._pending_requests) or (bucket.remaining <= last and not bucket.is_expired())
 
 
-async def post_before_answering(interaction: discord.Interaction, post: Awaitable[T], *, busy: bool) -> T:
+async def post_before_answering(
+    interaction: discord.Interaction, post: Callable[[], Awaitable[T]], *, busy: bool
+) -> T:
     """Make a channel post first, so the answer can link to it in one more round trip (two in all).
 
-    When the channel's bucket is spent (`busy`), or the post takes over ACK_GUARD_S, the interaction
-    is deferred first (privately) so Discord's 3 s deadline holds; `reply` then sends a follow-up.
+    When the channel's bucket is spent (`busy`), or the post is not made ACK_GUARD_S after the
+    interaction was created (a queue of work may come first), the interaction is deferred (privately)
+    so Discord's 3 s deadline holds; `reply` then sends a follow-up.
     """
-    if busy:
+    left = ACK_GUARD_S - (discord.utils.utcnow() - interaction.created_at).total_seconds()
+    if busy or left <= 0:
         await interaction.response.defer(ephemeral=True, thinking=True)
-        return await post
+        return await post()
     deferring = False
 
     async def guard() -> None:
         nonlocal deferring
-        await asyncio.sleep(ACK_GUARD_S)
+        await asyncio.sleep(left)
         deferring = True
         await interaction.response.defer(ephemeral=True, thinking=True)
 
     timer = asyncio.ensure_future(guard())
     try:
-        return await post
+        return await post()
     finally:
         if deferring:
             await timer  # let a defer under way finish (or raise) before anyone answers

@@ -156,7 +156,7 @@ class Referrals(commands.Cog, name=COG_NAME):
             else:
                 message = await post_before_answering(
                     interaction,
-                    self._post(channel_id, guild_id, opened),
+                    lambda: self._post(channel_id, guild_id, opened),
                     busy=channel_is_busy(self.bot, channel_id),
                 )
         except POST_ERRORS as error:

@@ -58,7 +58,7 @@ class Shoutouts(commands.Cog):
                 channel = self.bot.get_partial_messageable(shoutout.channel_id, guild_id=interaction.guild_id)
                 sent = await post_before_answering(
                     interaction,
-                    channel.send(content, embed=embed, allowed_mentions=pings(shoutout.receiver_id)),
+                    lambda: channel.send(content, embed=embed, allowed_mentions=pings(shoutout.receiver_id)),
                     busy=channel_is_busy(self.bot, shoutout.channel_id),
                 )
         except (TimeoutError, discord.HTTPException) as exc:
