@@ -115,3 +115,22 @@ async def test_a_spent_channel_bucket_defers_before_posting(world: World) -> Non
     r = await d.slash("shoutout", fans[4], member=world.bob, message="Thanks")
     assert r.response["type"] == 5 and r.ephemeral and "is up" in r.told and r.round_trips == 3
     assert not d.session.limits.throttled
+
+
+async def test_the_wal_is_checkpointed_when_idle_not_inside_an_interaction(world: World) -> None:
+    import sqlite3
+
+    from buddybot.storage.db import WAL_AUTOCHECKPOINT_PAGES
+
+    with sqlite3.connect(world.db_path) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    db = world.db
+    assert await db.read(lambda conn: conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0]) == (
+        WAL_AUTOCHECKPOINT_PAGES
+    )
+    await world.discord.slash("offer add", world.alice, skill="bookkeeping")
+    assert not await db.checkpoint_if_idle(idle_s=3600)  # written just now: not idle yet
+    before = db.round_trips
+    assert await db.checkpoint_if_idle(idle_s=0)
+    assert not await db.checkpoint_if_idle(idle_s=0)  # nothing new to copy
+    assert db.round_trips == before and world.bot.idle_checkpoint.is_running()
