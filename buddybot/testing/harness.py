@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
-import types
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 from unittest import mock
@@ -36,6 +35,7 @@ from buddybot.testing.records import (
     snowflake,
 )
 from buddybot.testing.transport import ORIGIN, FakeGatewaySocket, FakeSession, Fault, RestCall
+from buddybot.testing.virtual_time import VirtualTime
 
 if TYPE_CHECKING:
     from buddybot.testing.openapi import DiscordSpec
@@ -94,37 +94,19 @@ class FakeDiscord(Payloads):
         self._component_message: dict[int, int] = {}
         self.ack_deadline = ACK_DEADLINE_S
         self.virtual_time = virtual_time
-        self.virtual_offset = 0.0  # seconds of discord.py sleeps that passed in the harness's clock
+        self._time = VirtualTime()
         self.session.limits = RateLimits(self.clock, enabled=rate_limits)
-        self._patches: list[Any] = []
+
+    @property
+    def virtual_offset(self) -> float:
+        return self._time.offset
 
     def clock(self) -> float:
-        """The buckets' clock (seconds): real monotonic time plus the longest sleep virtual time skipped."""
-        return time.monotonic() + self.virtual_offset
+        """The buckets' clock: see virtual_time.py."""
+        return self._time.clock() if self.virtual_time else time.monotonic()
 
     def chain_age(self, started: float) -> float:
-        """Seconds since `started` as the current causal chain lived them (its virtual sleeps included)."""
-        return time.monotonic() - started + ORIGIN.get()[2]
-
-    def _virtual_sleep_module(self) -> types.ModuleType:
-        """`asyncio` as discord.py's REST and webhook code see it: sleep moves the harness's clock."""
-        fake = types.ModuleType("asyncio_in_harness_time")
-        fake.__dict__.update(asyncio.__dict__)
-        real_sleep = asyncio.sleep
-
-        async def sleep(delay: float, result: Any = None) -> Any:
-            # The sleeping chain's own time moves on (its acknowledgement deadline sees it), and so does
-            # the buckets' clock, to when the sleeper wakes: never behind discord.py's view of a bucket.
-            delay = max(delay, 0.0)
-            origin, depth, waited = ORIGIN.get()
-            ORIGIN.set((origin, depth, waited + delay))
-            wake = self.clock() + delay  # sleepers that start together wake together
-            await real_sleep(0)
-            self.virtual_offset = max(self.virtual_offset, wake - time.monotonic())
-            return result
-
-        fake.sleep = sleep  # type: ignore[attr-defined]
-        return fake
+        return self._time.chain_age(started)
 
     # -- the world -------------------------------------------------------------------------------
     def next_id(self) -> int:
@@ -175,17 +157,8 @@ class FakeDiscord(Payloads):
         """Log the bot in (setup_hook runs), open the gateway, and make every guild available."""
         self.bot = bot
         bot._connection.guild_ready_timeout = 0.0
-        if self.virtual_time and not self._patches:
-            import discord.http
-            import discord.webhook.async_
-
-            fake = self._virtual_sleep_module()
-            self._patches = [
-                mock.patch.object(discord.http, "asyncio", fake),
-                mock.patch.object(discord.webhook.async_, "asyncio", fake),
-            ]
-            for patch in self._patches:
-                patch.start()
+        if self.virtual_time:
+            self._time.install()
         with mock.patch.object(aiohttp, "ClientSession", lambda *a, **k: self.session):
             await bot.login("offline.harness.token")
         self.ws = await DiscordWebSocket.from_client(bot, initial=True)
@@ -215,9 +188,7 @@ class FakeDiscord(Payloads):
         if self.bot is not None:
             await self.bot.close()
             self.bot = None
-        for patch in reversed(self._patches):
-            patch.stop()
-        self._patches = []
+        self._time.uninstall()
 
     def add_guild_live(self, guild: FakeGuild) -> None:
         """For guilds added after start: call `await discord.dispatch('GUILD_CREATE', ...)` yourself."""
