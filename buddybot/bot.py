@@ -6,7 +6,7 @@ import hashlib
 import json
 import logging
 import pkgutil
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 import aiohttp
@@ -127,6 +127,8 @@ class BuddyBot(commands.Bot):
         self.clock = clock
         self.sync_commands = sync_commands
         self.extension_names = extensions
+        # Post redraws the scheduler asks for, by kind ("need", "agreement", …): fn(guild_id, row_id).
+        self.refreshers: dict[str, Callable[[int, int], Awaitable[None]]] = {}
 
     def now(self) -> datetime:
         return self.clock()

@@ -14,6 +14,11 @@ from buddybot.storage.db import Database
 from buddybot.text import quote_back
 from buddybot.when import valid_timezone
 
+# Discord's locale codes (the interaction's guild_locale uses the same ones).
+LOCALES = frozenset(
+    "id da de en-GB en-US es-ES es-419 fr hr it lt hu nl no pl pt-BR ro fi sv-SE vi tr cs el bg ru uk hi th "
+    "zh-CN ja zh-TW ko".split()
+)
 NOT_MODERATOR = "Only moderators (Manage Server or the moderator role) can do that."
 
 
@@ -46,6 +51,25 @@ def validate_changes(changes: dict[str, Any]) -> dict[str, Any]:
                 f"“{quote_back(name)}” is not a time zone I know. Use an IANA name such as Europe/London or America/New_York."
             )
         clean["timezone"] = name
+    if "currency" in clean:
+        code = str(clean["currency"]).strip().upper()
+        if len(code) != 3 or not code.isascii() or not code.isalpha():
+            raise BuddyError("currency must be a three-letter ISO code such as GBP, EUR or USD.")
+        clean["currency"] = code
+    if "locale" in clean:
+        wanted = str(clean["locale"]).strip()
+        match = {code.casefold(): code for code in LOCALES}.get(wanted.casefold())
+        if match is None:
+            raise BuddyError("locale must be one of Discord's locale codes, e.g. en-GB or en-US.")
+        clean["locale"] = match
+    for key, low, high in (
+        ("pitch_window_minutes", 0, 240),
+        ("nudge_after_hours", 1, 336),
+        ("labour_hours_per_week", 1, 168),
+        ("pledge_cap_percent", 1, 100),
+    ):
+        if key in clean and not low <= clean[key] <= high:
+            raise BuddyError(f"{key} must be between {low} and {high}.")
     return clean
 
 

@@ -27,6 +27,15 @@ class GuildConfig(Record):
     max_pings: int = Field(default=5, ge=1, le=10)
     daily_need_limit: int = Field(default=10, ge=1, le=1000)
     timezone: str = "Europe/London"
+    currency: str = "GBP"
+    pitch_window_minutes: int = Field(default=30, ge=0, le=240)
+    nudge_after_hours: int = Field(default=24, ge=1, le=336)
+    sharing_channel_id: int | None = None
+    mod_channel_id: int | None = None
+    labour_hours_per_week: int = Field(default=20, ge=1, le=168)
+    groupbuy_channel_id: int | None = None
+    pledge_cap_percent: int = Field(default=40, ge=1, le=100)
+    locale: str | None = None  # None: the server's Discord locale (guild_locale), else en-GB
 
 
 class Profile(Record):

@@ -28,6 +28,18 @@ def render_config(config: GuildConfig) -> discord.Embed:
     embed.add_field(name="Max pings per need", value=str(config.max_pings))
     embed.add_field(name="Daily need limit", value=str(config.daily_need_limit))
     embed.add_field(name="Time zone", value=safe(config.timezone))
+    embed.add_field(name="Sharing channel", value=channel(config.sharing_channel_id), inline=False)
+    embed.add_field(name="Group-buys channel", value=channel(config.groupbuy_channel_id), inline=False)
+    mod_channel = (
+        f"<#{config.mod_channel_id}>" if config.mod_channel_id else "not set (no escalations posted)"
+    )
+    embed.add_field(name="Moderators' channel", value=mod_channel, inline=False)
+    embed.add_field(name="Currency", value=config.currency)
+    embed.add_field(name="Date locale", value=config.locale or "the server's Discord language")
+    embed.add_field(name="First-answer window", value=f"{config.pitch_window_minutes} min")
+    embed.add_field(name="Nudge after", value=f"{config.nudge_after_hours} h")
+    embed.add_field(name="Labour per lender", value=f"{config.labour_hours_per_week} h/week")
+    embed.add_field(name="Pledge cap", value=f"{config.pledge_cap_percent}% of the target")
     return embed
 
 
@@ -50,6 +62,15 @@ class Config(commands.GroupCog, group_name="config", group_description="Moderato
         max_pings="How many members one /need may ping (1-10, default 5)",
         daily_need_limit="How many /need requests the server accepts per member per day (default 10)",
         timezone="IANA time zone for dates, e.g. Europe/London",
+        currency="Three-letter currency for values and prices, e.g. GBP (default)",
+        pitch_window_minutes="Minutes every early volunteer counts as first (0-240, default 30)",
+        nudge_after_hours="Hours without a volunteer before a request pings more members (default 24)",
+        sharing_channel="Where /borrow requests are posted",
+        mod_channel="Where moderators are told about overdue loans",
+        labour_hours_per_week="Most labour hours one member lends per week (default 20)",
+        groupbuy_channel="Where group buys are posted",
+        pledge_cap_percent="Most of a group buy's target one member may pledge (default 40%)",
+        locale="How numeric dates are read, e.g. en-GB (20/12) or en-US (12/20)",
     )
     async def set_(
         self,
@@ -60,6 +81,15 @@ class Config(commands.GroupCog, group_name="config", group_description="Moderato
         max_pings: app_commands.Range[int, 1, 10] | None = None,
         daily_need_limit: app_commands.Range[int, 1, 1000] | None = None,
         timezone: app_commands.Range[str, 1, 64] | None = None,
+        currency: app_commands.Range[str, 3, 3] | None = None,
+        pitch_window_minutes: app_commands.Range[int, 0, 240] | None = None,
+        nudge_after_hours: app_commands.Range[int, 1, 336] | None = None,
+        sharing_channel: discord.TextChannel | None = None,
+        mod_channel: discord.TextChannel | None = None,
+        labour_hours_per_week: app_commands.Range[int, 1, 168] | None = None,
+        groupbuy_channel: discord.TextChannel | None = None,
+        pledge_cap_percent: app_commands.Range[int, 1, 100] | None = None,
+        locale: app_commands.Range[str, 2, 6] | None = None,
     ) -> None:
         config = await guildconfig.update(
             self.bot.db,
@@ -71,6 +101,15 @@ class Config(commands.GroupCog, group_name="config", group_description="Moderato
             max_pings=max_pings,
             daily_need_limit=daily_need_limit,
             timezone=timezone,
+            currency=currency,
+            pitch_window_minutes=pitch_window_minutes,
+            nudge_after_hours=nudge_after_hours,
+            sharing_channel_id=sharing_channel.id if sharing_channel else None,
+            mod_channel_id=mod_channel.id if mod_channel else None,
+            labour_hours_per_week=labour_hours_per_week,
+            groupbuy_channel_id=groupbuy_channel.id if groupbuy_channel else None,
+            pledge_cap_percent=pledge_cap_percent,
+            locale=locale,
             now=self.bot.now(),
         )
         await reply(interaction, "Settings saved.", embed=render_config(config))

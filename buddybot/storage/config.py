@@ -14,6 +14,15 @@ CONFIG_COLUMNS = (
     "max_pings",
     "daily_need_limit",
     "timezone",
+    "currency",
+    "pitch_window_minutes",
+    "nudge_after_hours",
+    "sharing_channel_id",
+    "mod_channel_id",
+    "labour_hours_per_week",
+    "groupbuy_channel_id",
+    "pledge_cap_percent",
+    "locale",
 )
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import re
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -12,6 +14,10 @@ from buddybot.testing.transport import RestCall
 if TYPE_CHECKING:
     from buddybot.testing.openapi import DiscordSpec
     from buddybot.testing.records import FakeGuild, FakeUser
+
+
+# A mention of the placeholder id an erasure leaves (negative) renders as raw text: never send one.
+PLACEHOLDER_MENTION = re.compile(r"<@[!&]?-\d+>")
 
 
 class DiscordRest:
@@ -81,6 +87,19 @@ class DiscordRest:
         self.messages[sent.id] = sent
         return sent
 
+    def _create(self, channel_id: int, body: dict[str, Any], files: list[tuple[str, bytes]]) -> Sent:
+        """POST a channel message. With `enforce_nonce`, a nonce this author already used in the channel
+        returns that message and creates none (Discord keeps nonces for a few minutes; the harness forever)."""
+        nonces: dict[tuple[int, str], Sent] = self.__dict__.setdefault("_nonces", {})
+        key = (channel_id, str(body.get("nonce")))
+        if body.get("enforce_nonce") and key in nonces:
+            self.nonce_duplicates_dropped = getattr(self, "nonce_duplicates_dropped", 0) + 1
+            return nonces[key]
+        sent = self._store(channel_id, body, files)
+        if body.get("enforce_nonce") and body.get("nonce") is not None:
+            nonces[key] = sent
+        return sent
+
     def _edit(self, sent: Sent, body: dict[str, Any], files: list[tuple[str, bytes]]) -> Sent:
         sent.data.update({k: v for k, v in body.items() if k != "attachments" or not files})
         if files:
@@ -125,7 +144,7 @@ class DiscordRest:
         if parts[0] == "channels":
             channel_id = int(parts[1])
             if method == "POST" and parts[2:] == ["messages"]:
-                return 200, self._message_payload(self._store(channel_id, body, call.files))
+                return 200, self._message_payload(self._create(channel_id, body, call.files))
             if len(parts) == 4 and parts[2] == "messages":
                 return self._on_message(method, self.messages.get(int(parts[3])), body, call.files)
             if len(parts) == 5 and parts[4] == "threads" and method == "POST":
@@ -222,6 +241,13 @@ class DiscordRest:
         return 200, {"interaction": info, "resource": resource}
 
     def _validate(self, call: RestCall) -> None:
+        texts = [json.dumps(call.json, ensure_ascii=False)] if call.json is not None else []
+        texts += [blob.decode("utf-8", "replace") for _name, blob in call.files]
+        for text in texts:
+            if found := PLACEHOLDER_MENTION.search(text):
+                self.spec_violations.append(
+                    f"{call.route}: mentions an erased member's placeholder {found[0]}"
+                )
         if self.spec is None or call.json is None:
             return
         try:
