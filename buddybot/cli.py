@@ -23,11 +23,11 @@ def _token(settings: Settings) -> str:
     return settings.discord_token.get_secret_value().strip()
 
 
-async def _run(settings: Settings) -> None:
-    from buddybot.bot import BuddyBot
+async def _run(settings: Settings, shard_count: int | None = None, shard_ids: list[int] | None = None) -> None:
+    from buddybot.bot import make_bot
 
     token = _token(settings)
-    bot = BuddyBot(settings)
+    bot = make_bot(settings, shard_count=shard_count, shard_ids=shard_ids)
     close_on_signals(bot)
     async with bot:
         await bot.start(token)
@@ -67,10 +67,19 @@ async def _backup(settings: Settings, target: str) -> None:
     print(f"backed up {settings.db_path} to {target}")
 
 
+def _shard_list(text: str) -> list[int]:
+    try:
+        return [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"shard ids are numbers separated by commas, not {text!r}") from None
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="buddybot", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("run", help="connect to Discord and serve (needs DISCORD_TOKEN)")
+    run = sub.add_parser("run", help="connect to Discord and serve (needs DISCORD_TOKEN)")
+    run.add_argument("--shard-count", type=int, help="total shards across all processes (default: Discord's)")
+    run.add_argument("--shard-ids", type=_shard_list, help="the shards this process serves, e.g. 0,1")
     demo = sub.add_parser("demo", help="play a scripted community offline and print what Discord would show")
     demo.add_argument("--db", help="keep the demo database here (default: a temporary folder)")
     sync = sub.add_parser("sync", help="push the slash commands to Discord now")
@@ -88,7 +97,14 @@ def main(argv: list[str] | None = None) -> None:
         level = logging.ERROR  # the transcript is the output; discord.py's connection chatter is noise here
     discord.utils.setup_logging(level=level, root=True)
     if args.command == "run":
-        asyncio.run(_run(settings))
+        if args.shard_ids is not None or args.shard_count is not None:
+            from buddybot.bot import check_shards
+
+            try:
+                check_shards(args.shard_count, args.shard_ids)
+            except ValueError as error:
+                parser.error(str(error))
+        asyncio.run(_run(settings, args.shard_count, args.shard_ids))
     elif args.command == "sync":
         asyncio.run(_sync(settings, args.guild or settings.dev_guild_id))
     elif args.command == "demo":
