@@ -1,4 +1,4 @@
-"""`buddybot run | demo | sync | db upgrade | db backup` — the console entry point."""
+"""`buddybot run | demo | sync | db upgrade | db backup | db copy` — the console entry point."""
 
 from __future__ import annotations
 
@@ -67,6 +67,24 @@ async def _backup(settings: Settings, target: str) -> None:
     print(f"backed up {settings.db_path} to {target}")
 
 
+def _copy(source: str, target: str, force: bool) -> None:
+    from buddybot.storage import copy
+
+    try:
+        reports = copy.copy(source, target, force=force)
+    except copy.CopyRefused as refused:
+        print(f"not copied: {refused}", file=sys.stderr)
+        raise SystemExit(1) from None
+    print(f"{'table':<24} {'rows':>12} {'checksum':>18}  same")
+    for r in reports:
+        print(f"{r.table:<24} {r.target_rows:>12,} {r.target_sum:>18}  {'yes' if r.equal else 'NO'}")
+    different = [r.table for r in reports if not r.equal]
+    if different:
+        print(f"the copy differs from the source in: {', '.join(different)}", file=sys.stderr)
+        raise SystemExit(1)
+    print(f"copied {sum(r.source_rows for r in reports):,} rows in {len(reports)} tables; counts and checksums match")
+
+
 def _shard_list(text: str) -> list[int]:
     try:
         return [int(part) for part in text.split(",") if part.strip()]
@@ -89,6 +107,10 @@ def main(argv: list[str] | None = None) -> None:
     db_sub.add_parser("upgrade", help="apply pending migrations")
     backup = db_sub.add_parser("backup", help="consistent online backup")
     backup.add_argument("path")
+    copy = db_sub.add_parser("copy", help="copy every row from one database to another (SQLite <-> PostgreSQL)")
+    copy.add_argument("source", help="a SQLite path or a postgresql:// URL")
+    copy.add_argument("target", help="a SQLite path or a postgresql:// URL (must be empty)")
+    copy.add_argument("--force", action="store_true", help="replace whatever the target holds")
     args = parser.parse_args(argv)
 
     settings = Settings()
@@ -115,6 +137,8 @@ def main(argv: list[str] | None = None) -> None:
         asyncio.run(_upgrade(settings))
     elif args.command == "db" and args.db_command == "backup":
         asyncio.run(_backup(settings, args.path))
+    elif args.command == "db" and args.db_command == "copy":
+        _copy(args.source, args.target, args.force)
 
 
 if __name__ == "__main__":
