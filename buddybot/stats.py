@@ -10,9 +10,11 @@ from __future__ import annotations
 import sqlite3
 from datetime import UTC, date, datetime, timedelta
 
+from buddybot import sharing_stats
 from buddybot.errors import BuddyError
 from buddybot.guildconfig import require_moderator
 from buddybot.models import Actor, Record
+from buddybot.sharing_stats import SharingStats
 from buddybot.storage import stats as sql
 from buddybot.storage.db import Database
 
@@ -62,6 +64,7 @@ class Stats(Record):
     repeat_agreement_pairs: int
     shoutouts: int
     weekly: list[WeekPoint]
+    sharing: SharingStats | None = None  # lending between members (buddybot/sharing_stats.py)
 
     @property
     def fill_rate(self) -> float | None:
@@ -172,6 +175,7 @@ def compute(conn: sqlite3.Connection, guild_id: int, period: str, now: datetime)
         shoutouts=counts["shoutouts"],
         weekly=_weeks(sql.weekly(conn, guild_id, chart_from.isoformat()), chart_from, this_monday,
                       trim=start is None),
+        sharing=sharing_stats.compute(conn, guild_id, kind, key),
     )  # fmt: skip
 
 
