@@ -49,7 +49,7 @@ class PostgresDatabase(Database):
         executor, self._executor = self._executor, None
         if executor is None:
             return
-        executor.shutdown(wait=True)  # in-flight units finish first
+        await asyncio.get_running_loop().run_in_executor(None, executor.shutdown)  # in-flight units finish
         while not self._idle.empty():
             self._idle.get().close()
 
@@ -57,36 +57,29 @@ class PostgresDatabase(Database):
     def is_open(self) -> bool:
         return self._executor is not None
 
-    async def _run(self, wrapper: Callable[..., T], fn: Callable[..., T], args: tuple[Any, ...]) -> T:
+    async def read(self, fn: Callable[..., T], *args: Any) -> T:
+        return await self._submit(False, fn, args)
+
+    async def write(self, fn: Callable[..., T], *args: Any) -> T:
+        return await self._submit(True, fn, args)
+
+    async def _submit(self, write: bool, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
         if self._executor is None:
             raise RuntimeError("database is not open")
         self.round_trips += 1
-        write = wrapper is not _READ
         return await asyncio.get_running_loop().run_in_executor(self._executor, self._unit, write, fn, args)
-
-    async def read(self, fn: Callable[..., T], *args: Any) -> T:
-        return await self._run(_READ, fn, args)
-
-    async def write(self, fn: Callable[..., T], *args: Any) -> T:
-        return await self._run(_WRITE, fn, args)
 
     def _unit(self, write: bool, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
         conn = self._idle.get()
         try:
+            if conn.raw.broken or conn.raw.closed:  # the server went away earlier: try a fresh connection
+                conn = pg.connect(self.path)  # (if this raises, the old one goes back and the next unit retries)
             return pg.run_unit(conn, write, fn, args)
         finally:
-            if conn.raw.broken:  # the server went away: the next unit gets a fresh connection
-                conn = pg.connect(self.path)
             self._idle.put(conn)
 
     async def backup(self, target: str | Path) -> None:
         raise RuntimeError("on PostgreSQL use pg_dump, or `buddybot db copy` to a SQLite file")
-
-
-def _READ() -> None: ...  # markers: which kind of unit _run was asked for
-
-
-def _WRITE() -> None: ...
 
 
 def schema_version(conn: pg.PgConnection) -> int:
