@@ -68,6 +68,7 @@ class ProfileCard(Record):
     windows: list[Window]
     shoutouts: int = 0
     jobs_completed: int = 0
+    groupbuys_joined: int = 0
     # give and take (sharing): units lent and borrowed, by unit ("items", "hours", "slots")
     lent: dict[str, int] = {}
     borrowed: dict[str, int] = {}

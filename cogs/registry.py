@@ -43,6 +43,7 @@ def render_card(card: ProfileCard, member_name: str) -> discord.Embed:
     embed.add_field(name="Availability", value=capacity, inline=False)
     embed.add_field(name="Shoutouts", value=str(card.shoutouts))
     embed.add_field(name="Jobs completed", value=str(card.jobs_completed))
+    embed.add_field(name="Group buys joined", value=str(card.groupbuys_joined))
     embed.add_field(name="Lent", value=_units(card.lent))
     embed.add_field(name="Borrowed", value=_units(card.borrowed))
     if not p.pings:
