@@ -8,10 +8,8 @@ No OpenAPI validation (`FakeDiscord(spec=None)`): the tests do that; here it wou
 
 from __future__ import annotations
 
-import sqlite3
 import statistics
 from collections.abc import Callable, Sequence
-from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from time import perf_counter_ns
@@ -23,6 +21,8 @@ from discord import app_commands
 from bench.seed import CHANNELS, GUILD_ID, MEMBER_BASE, MODERATOR_ROLE, NOW
 from buddybot.bot import BuddyBot
 from buddybot.settings import Settings
+from buddybot.storage.pg import is_postgresql
+from buddybot.testing.engines import connected
 from buddybot.testing.harness import (
     MANAGE_GUILD,
     MEMBER_PERMISSIONS,
@@ -53,10 +53,19 @@ class BenchWorld:
     """One bot process on one seeded guild; members are the seeded ones (member i = MEMBER_BASE + i)."""
 
     def __init__(
-        self, db_path: str | Path, *, bot_factory: Callable[[], discord.Client] | None = None
+        self,
+        db_path: str | Path,
+        *,
+        bot_factory: Callable[[], discord.Client] | None = None,
+        strict: bool = False,
+        round_trip_s: float = 0.0,
     ) -> None:
-        self.db_path = Path(db_path)
-        self.discord = FakeDiscord(spec=None)
+        """`strict`: Discord's rate limits on, in real time (the Monday-morning burst); otherwise off, so
+        the in-process measurements see our own work only. `round_trip_s`: the delay of every REST call."""
+        # A postgresql:// URL stays a string (Path would fold its "//").
+        self.db_path: str | Path = db_path if is_postgresql(str(db_path)) else Path(db_path)
+        self.discord = FakeDiscord(spec=None, rate_limits=strict, virtual_time=False)
+        self.discord.session.latency = round_trip_s
         self.clock = FakeClock(NOW)
         self.guild = FakeGuild(
             id=GUILD_ID,
@@ -85,6 +94,9 @@ class BenchWorld:
     async def start(self) -> BenchWorld:
         self.bot = self.make_bot()
         add_noop(self.bot.tree)
+        from bench.matched import add_matched_floor
+
+        add_matched_floor(self.bot)
         await self.discord.start(self.bot)
         self._instrument()
         return self
@@ -113,8 +125,8 @@ class BenchWorld:
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """Read the bot's database on a separate connection (setup and checks, never while timing)."""
-        with closing(sqlite3.connect(self.db_path)) as conn:
-            return conn.execute(sql, params).fetchall()
+        with connected(self.db_path) as conn:
+            return [tuple(r) for r in conn.execute(sql, params).fetchall()]
 
     # -- members and payloads ------------------------------------------------------------------------
     def member(self, i: int) -> FakeUser:

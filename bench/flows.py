@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-import sqlite3
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
@@ -12,6 +11,8 @@ from bench.driver import BenchWorld, median
 from bench.measure import BenchError, Noop, Op
 from bench.ops import Accept, Find, OfferAdd, Slices, area_of, skill_names
 from bench.seed import STARTER, Scale, zipf_rank
+from buddybot.storage.dialect import table_names
+from buddybot.testing.engines import connected
 from buddybot.testing.harness import Result, Sent
 
 WHEN = "next week"
@@ -63,13 +64,13 @@ class Need(Op):
 
 
 def need_posted(result: Result) -> bool:
-    """The requester was told their request is posted (the followup after the deferred answer)."""
-    return any(
-        c.method == "POST"
-        and c.path.startswith("/webhooks/")
-        and c.status == 200
-        and (c.json or {}).get("content", "").startswith("Posted your request")
-        for c in result.followups
+    """The requester saw their request: it was the answer, or the answer links to the post."""
+    answered = [c for c in result.callbacks if c.status == 200] + [
+        c for c in result.followups if c.status == 200
+    ]
+    return bool(answered) and (
+        any(TAKE in str(c.json) for c in result.callbacks if c.status == 200)
+        or result.told.startswith("Posted your request")
     )
 
 
@@ -111,17 +112,13 @@ class Take(Op):
         return world.click(self.posts[i // self.PER_POST], TAKE, world.member(self.volunteers[i]))
 
     def check(self, world: BenchWorld, result: Result) -> None:
-        if (
-            not result.callbacks
-            or result.callbacks[0].status != 200
-            or not result.content.startswith("Thanks")
-        ):
+        if not result.callbacks or result.callbacks[0].status != 200 or not result.told.startswith("Thanks"):
             raise BenchError(f"{TAKE}: {result.calls[0].json if result.calls else 'no answer'}")
 
 
 def rows(world: BenchWorld) -> dict[str, int]:
-    with sqlite3.connect(world.db_path) as conn:
-        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    with connected(world.db_path) as conn:
+        tables = table_names(conn)
         wanted = ("needs", "need_volunteers", "offers", "agreement_acceptances", "need_pings")
         return {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in wanted if t in tables}
 

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 import aiohttp
 import discord
 from discord import app_commands
-from discord.ext import commands
+from discord.ext import commands, tasks
 
 from buddybot.errors import BuddyError
 from buddybot.settings import Settings
@@ -112,8 +112,10 @@ class BuddyBot(commands.Bot):
         clock: Callable[[], datetime] = utcnow,
         sync_commands: bool = True,
         extensions: tuple[str, ...] = EXTENSIONS,
+        **options: object,
     ) -> None:
         super().__init__(
+            **options,
             command_prefix=commands.when_mentioned,
             help_command=None,
             intents=intents(),
@@ -140,6 +142,15 @@ class BuddyBot(commands.Bot):
             await self.load_extension(name)
         if self.sync_commands:
             await self.sync_if_changed()
+        self.idle_checkpoint.start()
+
+    @tasks.loop(seconds=0.5)
+    async def idle_checkpoint(self) -> None:
+        """Checkpoint the WAL between interactions, never inside one (see storage/db.py)."""
+        try:
+            await self.db.checkpoint_if_idle()
+        except Exception:
+            log.exception("idle WAL checkpoint failed; SQLite's own checkpoint remains as a safety net")
 
     def command_tree_hash(self, guild: discord.abc.Snowflake | None = None) -> str:
         payload = [command.to_dict(self.tree) for command in self.tree.get_commands(guild=guild)]
@@ -168,7 +179,33 @@ class BuddyBot(commands.Bot):
         return True
 
     async def close(self) -> None:
+        self.idle_checkpoint.cancel()
         try:
             await super().close()
         finally:
             await self.db.close()
+
+
+class ShardedBuddyBot(BuddyBot, commands.AutoShardedBot):
+    """BuddyBot serving the shards `shard_ids` of `shard_count` in this process (discord.py's AutoShardedBot).
+
+    Several such processes share one PostgreSQL. Whatever must happen once happens once: the command
+    sync only in the process that runs shard 0, background work through the jobs table's claims.
+    """
+
+
+def make_bot(settings: Settings, *, shard_count: int | None = None, shard_ids: list[int] | None = None) -> BuddyBot:
+    """The default is one process, discord.py choosing the shard count; with flags, a sharded process."""
+    if shard_count is None and shard_ids is None:
+        return BuddyBot(settings)
+    ids = check_shards(shard_count, shard_ids)
+    return ShardedBuddyBot(settings, shard_count=shard_count, shard_ids=ids, sync_commands=0 in ids)
+
+
+def check_shards(shard_count: int | None, shard_ids: list[int] | None) -> list[int]:
+    if shard_count is None or shard_count < 1:
+        raise ValueError("--shard-count N (at least 1) is needed with --shard-ids")
+    ids = sorted(set(shard_ids if shard_ids is not None else range(shard_count)))
+    if not ids or ids[0] < 0 or ids[-1] >= shard_count:
+        raise ValueError(f"shard ids must be between 0 and {shard_count - 1}: {shard_ids}")
+    return ids

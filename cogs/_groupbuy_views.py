@@ -87,7 +87,11 @@ def render_post(snap: domain.Snapshot) -> discord.Embed:
     embed.add_field(
         name="Tiers", value="\n".join(f"{low}+: {money(price, cur)}" for low, price in terms.tiers)
     )
-    frozen = "frozen since the first pledge" if buy.frozen_at else "the organiser may edit them until someone pledges"
+    frozen = (
+        "frozen since the first pledge"
+        if buy.frozen_at
+        else "the organiser may edit them until someone pledges"
+    )
     embed.set_footer(text=f"Terms {buy.terms_hash[:16]} · {frozen} · BuddyBot handles no money")
     if snap.mine is not None:
         embed.add_field(name="Your pledge", value=pledge_line(snap.mine, terms.unit), inline=False)
@@ -95,7 +99,9 @@ def render_post(snap: domain.Snapshot) -> discord.Embed:
 
 
 def pledge_line(row: Any, unit: str) -> str:
-    line = f"{row.quantity} × {safe(unit, 40)}" + (f" (+ up to {row.tolerance} to fill a case)" if row.tolerance else "")
+    line = f"{row.quantity} × {safe(unit, 40)}" + (
+        f" (+ up to {row.tolerance} to fill a case)" if row.tolerance else ""
+    )
     if row.allocated is not None:
         line += f" → allocated {row.allocated}"
     return line
@@ -166,7 +172,9 @@ def editor(interaction: discord.Interaction) -> PostEditor:
     return interaction.client.get_cog("GroupBuys").editor  # type: ignore[union-attr]
 
 
-async def say(bot: BuddyBot, guild_id: int, notices: list[Notice], view: discord.ui.View | None = None) -> None:
+async def say(
+    bot: BuddyBot, guild_id: int, notices: list[Notice], view: discord.ui.View | None = None
+) -> None:
     """Post notices (each pings exactly its members); the view goes on the first one."""
     for i, notice in enumerate(notices):
         channel = bot.get_partial_messageable(notice.channel_id, guild_id=guild_id)
@@ -184,7 +192,12 @@ TERM_FIELDS = (
     ("product", "Product", "What you are buying, e.g. Organic strong white flour", discord.TextStyle.short),
     ("supplier", "Supplier", "Who sells it, e.g. Riverside Mill", discord.TextStyle.short),
     ("unit", "Unit", "What one unit is, e.g. 16 kg sack", discord.TextStyle.short),
-    ("case_size", "Case size", "Units per case the supplier ships (1 if sold singly)", discord.TextStyle.short),
+    (
+        "case_size",
+        "Case size",
+        "Units per case the supplier ships (1 if sold singly)",
+        discord.TextStyle.short,
+    ),
     ("tiers", "Price tiers (per unit)", f"e.g. {TIERS_EXAMPLE}", discord.TextStyle.short),
 )
 
@@ -313,7 +326,9 @@ class Routed:
         raise NotImplementedError
 
 
-class PledgeButton(Routed, discord.ui.DynamicItem[discord.ui.Button], template=r"groupbuy:(?P<id>\d{1,18}):pledge"):
+class PledgeButton(
+    Routed, discord.ui.DynamicItem[discord.ui.Button], template=r"groupbuy:(?P<id>\d{1,18}):pledge"
+):
     def __init__(self, buy_id: int) -> None:
         super().__init__(discord.ui.Button(
             label="Pledge", style=discord.ButtonStyle.success, custom_id=f"groupbuy:{buy_id}:pledge",

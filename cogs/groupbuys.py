@@ -27,7 +27,17 @@ from cogs._groupbuy_views import (
     stamp,
     terms_text,
 )
-from cogs.common import NO_PINGS, actor, discord_locale, guild_id_of, mention, reply, safe
+from cogs.common import (
+    NO_PINGS,
+    actor,
+    channel_is_busy,
+    discord_locale,
+    guild_id_of,
+    mention,
+    post_before_answering,
+    reply,
+    safe,
+)
 
 if TYPE_CHECKING:
     from buddybot.bot import BuddyBot
@@ -82,7 +92,9 @@ class GroupBuys(commands.GroupCog, group_name="groupbuy", group_description="Buy
         await self.editor.show(await domain.snapshot(self.bot.db, guild_id, buy_id))
 
     # -- start and edit -------------------------------------------------------------------------------
-    @app_commands.command(name="start", description="Start a group buy: a form for product, supplier and prices")
+    @app_commands.command(
+        name="start", description="Start a group buy: a form for product, supplier and prices"
+    )
     @app_commands.describe(
         target="Units needed for the bulk price (a whole number of cases)",
         deadline="When pledging closes (20:00 that day), e.g. friday, 18 dec, in 2 weeks; at most 60 days",
@@ -96,19 +108,27 @@ class GroupBuys(commands.GroupCog, group_name="groupbuy", group_description="Buy
             TermsModal(TermsText("", "", "", "1", ""), target=target, deadline=deadline, buy_id=None)
         )
 
-    async def submit_start(self, interaction: discord.Interaction, typed: TermsText, target: int, deadline: str) -> None:
+    async def submit_start(
+        self, interaction: discord.Interaction, typed: TermsText, target: int, deadline: str
+    ) -> None:
         guild_id = guild_id_of(interaction)
         snap = await domain.start(
             self.bot.db, guild_id, interaction.user.id, interaction.channel_id or 0, typed, target, deadline,
             now=self.bot.now(), locale=discord_locale(interaction),
         )  # fmt: skip
         buy = snap.buy
-        await interaction.response.defer(ephemeral=True, thinking=True)
         assert buy.channel_id is not None
         channel = self.bot.get_partial_messageable(buy.channel_id, guild_id=guild_id)
-        try:
-            message = await channel.send(
-                post_content(snap), embed=render_post(snap), view=post_view(snap), allowed_mentions=NO_PINGS
+        try:  # the post first, then the answer linking it (two round trips), then the thread
+            message = await post_before_answering(
+                interaction,
+                lambda: channel.send(
+                    post_content(snap),
+                    embed=render_post(snap),
+                    view=post_view(snap),
+                    allowed_mentions=NO_PINGS,
+                ),
+                busy=channel_is_busy(self.bot, buy.channel_id),
             )
         except POST_ERRORS as error:
             await domain.cancel(self.bot.db, guild_id, buy.id, actor(interaction), "could not be posted",
@@ -116,21 +136,22 @@ class GroupBuys(commands.GroupCog, group_name="groupbuy", group_description="Buy
             await reply(interaction, f"I couldn't post in <#{buy.channel_id}> ({error}), so the group buy "
                                      "was not started. Ask a moderator to check my permissions there.")  # fmt: skip
             return
-        thread_id = None
-        try:
-            thread = await message.create_thread(
-                name=f"Group buy #{buy.id}: {buy.terms.product}"[:100], auto_archive_duration=THREAD_ARCHIVE_MINUTES
-            )
-            thread_id = thread.id
-        except POST_ERRORS:
-            log.info("no thread for group buy %s", buy.id, exc_info=True)
-        await domain.record_post(self.bot.db, guild_id, buy.id, buy.channel_id, message.id, thread_id)
+        # A thread started from a message has the message's id; it is made after the member has the answer.
+        await domain.record_post(self.bot.db, guild_id, buy.id, buy.channel_id, message.id, message.id)
         await reply(
             interaction,
             f"Group buy #{buy.id} is posted: {jump_url(guild_id, buy.channel_id, message.id)}\n"
             f"Pledging closes {stamp(buy.deadline_at)}. You can still change the terms with "
             f"`/groupbuy edit id:{buy.id}` until the first pledge; then they are frozen.",
         )
+        try:
+            await message.create_thread(
+                name=f"Group buy #{buy.id}: {buy.terms.product}"[:100],
+                auto_archive_duration=THREAD_ARCHIVE_MINUTES,
+            )
+        except POST_ERRORS:
+            log.info("no thread for group buy %s", buy.id, exc_info=True)
+            await domain.record_post(self.bot.db, guild_id, buy.id, buy.channel_id, message.id, None)
 
     @app_commands.command(name="edit", description="Organiser: change the terms before anyone has pledged")
     @app_commands.rename(buy_id="id")
@@ -140,12 +161,16 @@ class GroupBuys(commands.GroupCog, group_name="groupbuy", group_description="Buy
         target: app_commands.Range[int, 1, 1_000_000] | None = None,
     ) -> None:  # fmt: skip
         buy = await domain.edit_form(self.bot.db, guild_id_of(interaction), buy_id, interaction.user.id)
-        await interaction.response.send_modal(TermsModal(terms_text(buy), target=target, deadline="", buy_id=buy.id))
+        await interaction.response.send_modal(
+            TermsModal(terms_text(buy), target=target, deadline="", buy_id=buy.id)
+        )
 
     async def submit_edit(
         self, interaction: discord.Interaction, buy_id: int, typed: TermsText, target: int | None
     ) -> None:
-        snap = await domain.edit(self.bot.db, guild_id_of(interaction), buy_id, interaction.user.id, typed, target)
+        snap = await domain.edit(
+            self.bot.db, guild_id_of(interaction), buy_id, interaction.user.id, typed, target
+        )
         await reply(interaction, f"Saved the new terms of group buy #{buy_id}.")
         await self.editor.show(snap)
 
@@ -163,7 +188,9 @@ class GroupBuys(commands.GroupCog, group_name="groupbuy", group_description="Buy
             locale=discord_locale(interaction),
         )  # fmt: skip
         buy = snap.buy
-        await reply(interaction, f"Group buy #{buy.id} now closes {stamp(buy.deadline_at)}. I told the pledgers.")
+        await reply(
+            interaction, f"Group buy #{buy.id} now closes {stamp(buy.deadline_at)}. I told the pledgers."
+        )
         await self.editor.show(snap)
         if buy.talk_to is None:
             return
@@ -174,15 +201,21 @@ class GroupBuys(commands.GroupCog, group_name="groupbuy", group_description="Buy
         view.add_item(WithdrawButton(buy.id))
         await say(self.bot, guild_id, notices_for(head, pledger_ids(snap), buy.talk_to), view=view)
 
-    @app_commands.command(name="cancel", description="Call off a group buy (organiser before the deadline, or a moderator)")
+    @app_commands.command(
+        name="cancel", description="Call off a group buy (organiser before the deadline, or a moderator)"
+    )
     @app_commands.rename(buy_id="id")
-    @app_commands.describe(buy_id="The group buy's number", reason="Why, in a few words (the pledgers see this)")
+    @app_commands.describe(
+        buy_id="The group buy's number", reason="Why, in a few words (the pledgers see this)"
+    )
     async def cancel(
         self, interaction: discord.Interaction, buy_id: app_commands.Range[int, 1, MAX_ID],
         reason: app_commands.Range[str, 1, 300],
     ) -> None:  # fmt: skip
         guild_id = guild_id_of(interaction)
-        snap = await domain.cancel(self.bot.db, guild_id, buy_id, actor(interaction), reason, now=self.bot.now())
+        snap = await domain.cancel(
+            self.bot.db, guild_id, buy_id, actor(interaction), reason, now=self.bot.now()
+        )
         buy = snap.buy
         await reply(interaction, f"Group buy #{buy.id} is cancelled.")
         await self.editor.show(snap)
@@ -205,15 +238,22 @@ class GroupBuys(commands.GroupCog, group_name="groupbuy", group_description="Buy
             f"units · {money(s.progress.price, s.buy.terms.currency)} per unit · closes {stamp(s.buy.deadline_at, 'R')}"
             for s in snaps
         ]
-        embed = discord.Embed(title="Open group buys", description="\n".join(lines), colour=discord.Colour.orange())
+        embed = discord.Embed(
+            title="Open group buys", description="\n".join(lines), colour=discord.Colour.orange()
+        )
         embed.set_footer(text="/groupbuy view id:<number> shows one")
         await reply(interaction, embed=embed)
 
     @app_commands.command(name="view", description="One group buy; the organiser can export the order as CSV")
     @app_commands.rename(buy_id="id")
-    @app_commands.describe(buy_id="The group buy's number", export="Attach the order for the supplier as a CSV file")
+    @app_commands.describe(
+        buy_id="The group buy's number", export="Attach the order for the supplier as a CSV file"
+    )
     async def view(
-        self, interaction: discord.Interaction, buy_id: app_commands.Range[int, 1, MAX_ID], export: bool = False
+        self,
+        interaction: discord.Interaction,
+        buy_id: app_commands.Range[int, 1, MAX_ID],
+        export: bool = False,
     ) -> None:
         who: Actor = actor(interaction)
         snap = await domain.view(self.bot.db, guild_id_of(interaction), buy_id, who, export=export)

@@ -11,7 +11,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from buddybot import stats
-from buddybot.chart import requests_per_week_png
+from buddybot.chart import render_png
 from buddybot.groupbuy_terms import money
 from buddybot.sharing_stats import SharingStats
 from cogs.common import actor, guild_id_of, mention, reply, safe
@@ -109,8 +109,13 @@ def render_stats(s: stats.Stats) -> discord.Embed:
     embed.add_field(name="Group buys", value=_group_buys(s))
     if s.sharing is not None:
         _sharing_fields(embed, s.sharing)
-    embed.set_image(url=f"attachment://{CHART_NAME}")
     embed.set_footer(text="Repeat pairs: members who worked together for a second time in the period.")
+    return embed
+
+
+def chart_embed() -> discord.Embed:
+    embed = discord.Embed(title="Requests per week", colour=discord.Colour.dark_green())
+    embed.set_image(url=f"attachment://{CHART_NAME}")
     return embed
 
 
@@ -151,8 +156,11 @@ class Stats(commands.Cog):
         figures = await stats.network_stats(
             self.bot.db, guild_id_of(interaction), actor(interaction), period, now=self.bot.now()
         )
-        png = await asyncio.to_thread(requests_per_week_png, figures.weekly, "Requests per week (UTC weeks)")
-        await reply(interaction, embed=render_stats(figures), file=discord.File(io.BytesIO(png), CHART_NAME))
+        # The figures are the answer (one round trip); the chart (drawn by the chart worker, a child
+        # process, up to ~80 ms when the weeks changed) follows privately, never holding the answer up.
+        await reply(interaction, embed=render_stats(figures))
+        png = await asyncio.to_thread(render_png, figures.weekly, "Requests per week (UTC weeks)")
+        await reply(interaction, embed=chart_embed(), file=discord.File(io.BytesIO(png), CHART_NAME))
 
 
 async def setup(bot: BuddyBot) -> None:

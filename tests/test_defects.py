@@ -8,8 +8,6 @@
 
 from __future__ import annotations
 
-import sqlite3
-
 import pytest
 
 from buddybot.testing.rest import PLACEHOLDER_MENTION
@@ -21,7 +19,7 @@ RLO_NAME = "\u202eSTUC YKCUL"  # reads as "LUCKY CUTS"
 
 
 def rows(world: World, query: str, *params: object) -> list[tuple]:
-    with sqlite3.connect(world.db_path) as conn:
+    with world.connect() as conn:
         return conn.execute(query, params).fetchall()
 
 
@@ -193,7 +191,7 @@ async def test_the_post_editor_forgets_requests_once_they_end(world: World, monk
     editor = world.bot.get_cog("Referrals").editor
     d = world.discord
     await offerer(world, world.bob, "Bob Books")
-    with sqlite3.connect(world.db_path) as conn:
+    with world.connect() as conn:
         conn.execute("INSERT INTO guild_config (guild_id, daily_need_limit) VALUES (?, 1000) "
                      "ON CONFLICT (guild_id) DO UPDATE SET daily_need_limit = 1000", (world.guild.id,))  # fmt: skip
     for i in range(30):
@@ -205,7 +203,7 @@ async def test_the_post_editor_forgets_requests_once_they_end(world: World, monk
         else:
             await d.click(post, "Close", world.alice)
     assert editor.tracked() <= 5, editor.tracked()
-    assert not editor._locks and not editor._latest
+    assert not editor._inflight and not editor._newest and not editor._tasks
 
 
 async def test_a_late_redraw_never_reopens_an_ended_post(world: World) -> None:
@@ -229,15 +227,21 @@ async def test_unused_agreement_drafts_are_pruned_after_a_day(world: World) -> N
     await d.submit(
         opened, world.alice, title="Fit-out", scope="Shelves", terms="Paid", fee="£5", dates="1-5 dec"
     )
-    assert rows(world, "SELECT state FROM agreements") == [("draft",)]
-    cog = world.bot.get_cog("Agreements")
+    opened = await d.slash("agreement new", world.bob, title="Sign")
+    submitted = await d.submit(
+        opened, world.bob, title="Sign", scope="Sign", terms="Paid", fee="£5", dates="1-5 dec"
+    )
+    await d.select(submitted.message, "Pick your buddies (1–21)", world.bob, [world.carol])  # proposed
+    assert rows(world, "SELECT state FROM agreements ORDER BY id") == [("draft",), ("proposed",)]
+    scheduler = world.bot.get_cog("Scheduler")
     world.clock.advance(hours=23)
-    assert await cog.prune_drafts() == 0
+    await scheduler.run_due()
+    assert rows(world, "SELECT count(*) FROM agreements") == [(2,)]
     world.clock.advance(hours=2)
-    assert await cog.prune_drafts() == 1
-    assert rows(world, "SELECT count(*) FROM agreements") == [(0,)]
-    assert rows(world, "SELECT count(*) FROM agreement_versions") == [(0,)]
-    assert rows(world, "SELECT count(*) FROM agreement_members") == [(0,)]
+    await scheduler.run_due()
+    assert rows(world, "SELECT state FROM agreements") == [("proposed",)]  # only the unused draft went
+    assert rows(world, "SELECT count(*) FROM agreement_versions") == [(1,)]
+    assert rows(world, "SELECT count(*) FROM agreement_members") == [(2,)]
 
 
 async def test_display_names_lose_their_hidden_characters_in_menus_and_records(world: World) -> None:

@@ -1,16 +1,20 @@
-"""The one SQLite connection: WAL, foreign keys, numbered migrations, one thread hop per unit of work."""
+"""The database: SQLite (one connection, WAL) or PostgreSQL (a few connections), numbered migrations,
+one thread hop per unit of work. `BUDDYBOT_DB=postgresql://…` selects PostgreSQL; anything else is a SQLite path."""
 
 from __future__ import annotations
 
 import logging
 import re
 import sqlite3
+import time
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
 
 import aiosqlite
+
+from buddybot.storage import dialect, pg
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -20,6 +24,11 @@ BackupProgress = Callable[[int, int], None]
 BACKUP_STEP_PAGES = 1024  # 4 MiB at SQLite's default page size
 MAX_BACKUP_RESTARTS = 3
 _MIGRATION_NAME = re.compile(r"^(\d{3})-[\w-]+\.sql$")
+# SQLite checkpoints the WAL inside whichever COMMIT crosses wal_autocheckpoint pages (1000 by
+# default: every 15-20 /need), which lands on an interaction. The bot checkpoints when idle instead
+# (Database.checkpoint_if_idle); the automatic one is only a safety net for a bot that is never idle.
+WAL_AUTOCHECKPOINT_PAGES = 20_000
+IDLE_BEFORE_CHECKPOINT_S = 0.25
 
 
 def migration_files() -> list[tuple[int, str, str]]:
@@ -42,6 +51,7 @@ def _configure(conn: sqlite3.Connection) -> None:
     conn.execute("PRAGMA synchronous = NORMAL")
     conn.execute("PRAGMA foreign_keys = ON")
     conn.execute("PRAGMA busy_timeout = 5000")
+    conn.execute(f"PRAGMA wal_autocheckpoint = {WAL_AUTOCHECKPOINT_PAGES:d}")
 
 
 def _migrate(conn: sqlite3.Connection) -> list[str]:
@@ -53,7 +63,7 @@ def _migrate(conn: sqlite3.Connection) -> list[str]:
             continue
         conn.execute("BEGIN IMMEDIATE")
         try:
-            for statement in _statements(sql):
+            for statement in dialect.statements(sql, dialect.SQLITE):
                 conn.execute(statement)
             conn.execute(f"PRAGMA user_version = {version:d}")
             conn.execute("COMMIT")
@@ -64,35 +74,32 @@ def _migrate(conn: sqlite3.Connection) -> list[str]:
     return applied
 
 
-def _statements(sql: str) -> list[str]:
-    """Split a migration into statements (sqlite3.complete_statement knows about quotes and triggers)."""
-    statements, buffer = [], ""
-    for line in sql.splitlines(keepends=True):
-        buffer += line
-        if sqlite3.complete_statement(buffer):
-            stripped = "\n".join(
-                ln for ln in buffer.strip().splitlines() if not ln.lstrip().startswith("--")
-            ).strip()
-            if stripped and stripped.upper().rstrip(";").strip() not in ("BEGIN", "COMMIT"):
-                statements.append(stripped)
-            buffer = ""
-    if buffer.strip():
-        raise RuntimeError(f"incomplete SQL statement in migration: {buffer.strip()[:80]}")
-    return statements
-
-
 class Database:
-    """Owns the aiosqlite connection. Every command does its work as ONE unit in the DB thread.
+    """Owns the connection(s). Every command does its work as ONE unit in a DB thread.
 
-    `read(fn, ...)` and `write(fn, ...)` run `fn(conn, ...)` in aiosqlite's worker thread: one await,
-    one thread hop, however many statements `fn` runs. `write` wraps it in BEGIN IMMEDIATE/COMMIT so
-    a double click or a crash never leaves half a change, and two writers never deadlock on upgrade.
+    `read(fn, ...)` and `write(fn, ...)` run `fn(conn, ...)` in a worker thread: one await, one thread
+    hop, however many statements `fn` runs, in one transaction. On SQLite `write` wraps it in
+    BEGIN IMMEDIATE/COMMIT (one writer at a time); on PostgreSQL in a SERIALIZABLE transaction that is
+    retried on a serialization failure (see storage/pg.py), so a unit behaves as if it ran alone.
     """
+
+    def __new__(cls, path: str | Path, **kwargs: Any) -> Database:
+        if cls is Database and pg.is_postgresql(str(path)):
+            from buddybot.storage.pg_database import PostgresDatabase
+
+            return super().__new__(PostgresDatabase)
+        return super().__new__(cls)
+
+    engine = dialect.SQLITE
 
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
         self._conn: aiosqlite.Connection | None = None
         self.round_trips = 0
+        self.checkpoints = 0
+        self._in_flight = 0
+        self._last_write = 0.0
+        self._unflushed = False  # written since the last idle checkpoint
 
     async def open(self, *, migrate: bool = True) -> list[str]:
         """Connect and apply pending migrations (unless `migrate` is False, as for a health check);
@@ -123,14 +130,36 @@ class Database:
         return await self._run(_read_unit, fn, args)
 
     async def write(self, fn: Unit[T], *args: Any) -> T:
-        return await self._run(_write_unit, fn, args)
+        try:
+            return await self._run(_write_unit, fn, args)
+        finally:
+            self._last_write, self._unflushed = time.monotonic(), True
 
     async def _run(self, wrapper: Callable[..., T], fn: Unit[T], args: tuple[Any, ...]) -> T:
         if self._conn is None:
             raise RuntimeError("database is not open")
         self.round_trips += 1
-        # aiosqlite's one private hook: run a callable in its worker thread (pinned to 0.22.x).
-        return await self._conn._execute(wrapper, self._conn._conn, fn, args)
+        self._in_flight += 1
+        try:
+            # aiosqlite's one private hook: run a callable in its worker thread (pinned to 0.22.x).
+            return await self._conn._execute(wrapper, self._conn._conn, fn, args)
+        finally:
+            self._in_flight -= 1
+
+    async def checkpoint_if_idle(self, idle_s: float = IDLE_BEFORE_CHECKPOINT_S) -> bool:
+        """Copy the WAL into the database (PASSIVE: never waits for readers) when no unit is running and
+        nothing was written for `idle_s`, so no interaction's COMMIT pays for a checkpoint."""
+        if (
+            self._conn is None
+            or not self._unflushed
+            or self._in_flight
+            or time.monotonic() - self._last_write < idle_s
+        ):
+            return False
+        self._unflushed = False
+        await self._conn._execute(_checkpoint, self._conn._conn)  # not a unit of work: not counted
+        self.checkpoints += 1
+        return True
 
     async def backup(self, target: str | Path, progress: BackupProgress | None = None) -> None:
         """A consistent online copy through SQLite's backup API (readers and writers may go on).
@@ -157,6 +186,10 @@ def _write_unit(conn: sqlite3.Connection, fn: Unit[T], args: tuple[Any, ...]) ->
         raise
     conn.execute("COMMIT")
     return result
+
+
+def _checkpoint(conn: sqlite3.Connection) -> None:
+    conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
 
 class _Restarting(Exception):
@@ -191,3 +224,8 @@ def _backup_unit(conn: sqlite3.Connection, _fn: Unit[None], args: tuple[Any, ...
             progress(total, total)
     finally:
         dest.close()
+
+
+def _statements(sql: str) -> list[str]:
+    """A migration's statements for SQLite (kept for callers that replay migrations by hand)."""
+    return dialect.statements(sql, dialect.SQLITE)
