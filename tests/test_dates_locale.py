@@ -75,4 +75,6 @@ async def test_group_buy_deadlines_use_the_locale_too(world: World) -> None:
     world.guild.locale = "en-US"
     await start(world, world.alice, deadline="12/4")  # 4 December, 20:00 London time
     with sqlite3.connect(world.db_path) as conn:
-        assert conn.execute("SELECT deadline_at FROM group_buys").fetchall() == [("2026-12-04T20:00:00+00:00",)]
+        assert conn.execute("SELECT deadline_at FROM group_buys").fetchall() == [
+            ("2026-12-04T20:00:00+00:00",)
+        ]
