@@ -3,7 +3,8 @@
     .venv/bin/python bench/run.py            # 100,000 members, 1,000,000 referrals (seeded once, cached)
     .venv/bin/python bench/run.py --quick    # a tenth of the community, fewer rounds: under 60 s
 
-Writes bench/results.json and bench/RESULTS.md and prints the table. See bench/README.md.
+A full run writes bench/results.json and bench/RESULTS.md; a quick run writes bench/results-quick.json and
+bench/RESULTS-quick.md, so it never replaces the recorded full run. Prints the table. See bench/README.md.
 """
 
 from __future__ import annotations
@@ -121,6 +122,21 @@ def peak_rss(db: Path, quick: bool) -> dict[str, object]:
     return out
 
 
+def output_paths(quick: bool, directory: Path = HERE) -> tuple[Path, Path]:
+    """Where a run's JSON and Markdown go: a quick run never overwrites the recorded full run."""
+    suffix = "-quick" if quick else ""
+    return directory / f"results{suffix}.json", directory / f"RESULTS{suffix}.md"
+
+
+def save(results: dict[str, object], directory: Path = HERE) -> str:
+    """Write the results and their table where `output_paths` says; returns the table."""
+    json_path, md_path = output_paths(bool(results.get("quick")), directory)
+    json_path.write_text(json.dumps(results, indent=2) + "\n")
+    table = report.markdown(results)
+    md_path.write_text(table)
+    return table
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -171,10 +187,7 @@ def main() -> None:
     results["logged"] = dict(ERRORS.counts.most_common(20))
     results["seconds"] = round(time.perf_counter() - started, 1)
     results["goals"] = report.goals(results)
-    (HERE / "results.json").write_text(json.dumps(results, indent=2) + "\n")
-    table = report.markdown(results)
-    (HERE / "RESULTS.md").write_text(table)
-    print(table)
+    print(save(results))
 
 
 if __name__ == "__main__":

@@ -11,8 +11,10 @@ import hashlib
 import json
 import sqlite3
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
+
+from pydantic import field_validator
 
 from buddybot.errors import BuddyError
 from buddybot.guildconfig import is_moderator
@@ -21,7 +23,7 @@ from buddybot.storage import agreements as sql
 from buddybot.storage import config as config_sql
 from buddybot.storage.agreements import Agreement, Feedback, Member, Summary, Terms
 from buddybot.storage.db import Database
-from buddybot.text import clean_text
+from buddybot.text import clean_text, mention, visible
 from buddybot.when import DateWindow, parse_when, today_in
 
 MIN_BUDDIES, MAX_BUDDIES = 1, 21
@@ -201,6 +203,11 @@ class Buddy(Record):
     name: str | None = None
     bot: bool = False
 
+    @field_validator("name")
+    @classmethod
+    def _visible(cls, name: str | None) -> str | None:
+        return visible(name) if name else name  # a display name may carry bidi overrides
+
 
 class Details(Record):
     """An agreement with its members (acceptances of the current version) and, once complete, feedback."""
@@ -291,7 +298,7 @@ def check_buddies(lead_id: int, buddies: list[Buddy]) -> list[Buddy]:
         )
     bots = [b for b in unique if b.bot]
     if bots:
-        names = ", ".join(f"<@{b.user_id}>" for b in bots)
+        names = ", ".join(mention(b.user_id) for b in bots)
         raise BuddyError(f"Bots can't be buddies ({names}). Pick members of the community.")
     return unique
 
@@ -300,7 +307,7 @@ def _first_job_rule(conn: sqlite3.Connection, agreement: Agreement, people: list
     conflict = sql.open_conflict(conn, agreement.guild_id, agreement.id, people)
     if conflict is not None:
         raise BuddyError(
-            f"First job first: <@{conflict.user_a}> and <@{conflict.user_b}> already share open agreement "
+            f"First job first: {mention(conflict.user_a)} and {mention(conflict.user_b)} already share open agreement "
             f"#{conflict.agreement_id} “{conflict.title}”. Members who haven't completed a job together may "
             "have only one open agreement at a time: complete or cancel that one first."
         )
@@ -521,6 +528,8 @@ def export_markdown(details: Details) -> str:
         )
 
     def who(m: Member) -> str:
+        if m.user_id <= 0:
+            return "a former member (erased their data)"
         name = m.name or "member"
         return f"{m.business} ({name}, id {m.user_id})" if m.business else f"{name} (id {m.user_id})"
 
@@ -533,3 +542,11 @@ def export_markdown(details: Details) -> str:
     ]  # fmt: skip
     lines += [f"| {who(m)} | {m.role} | {m.accepted_at or '—'} |" for m in details.members]
     return "\n".join(lines) + "\n"
+
+
+DRAFT_KEPT = timedelta(days=1)
+
+
+async def prune_drafts(db: Database, *, now: datetime) -> int:
+    """Forget drafts left unproposed for a day (the lead closed the buddy picker): returns how many."""
+    return await db.write(sql.delete_drafts_before, utc_iso(now - DRAFT_KEPT))

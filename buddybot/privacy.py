@@ -11,8 +11,10 @@ import json
 import sqlite3
 from datetime import datetime, timedelta
 
+from buddybot import referrals
 from buddybot.errors import BuddyError
 from buddybot.models import Record, utc_iso
+from buddybot.referrals import NeedState
 from buddybot.storage import privacy as sql
 from buddybot.storage.db import Database
 
@@ -33,6 +35,7 @@ class Erasure(Record):
     placeholder_id: int | None  # None: there was nothing left to erase (e.g. a second confirmation)
     kept_hidden: bool
     closed_needs: list[ClosedNeed]
+    left_needs: list[NeedState] = []  # others' open requests they volunteered for: redraw without them
 
 
 def _export(conn: sqlite3.Connection, guild_id: int, user_id: int) -> dict[str, list[dict]]:
@@ -62,6 +65,7 @@ def _erase(conn: sqlite3.Connection, guild_id: int, user_id: int, now: str) -> E
         )
     placeholder = sql.new_tombstone(conn, guild_id, now)
     closed = sql.close_open_needs(conn, guild_id, user_id, now)
+    left = sql.leave_open_needs(conn, guild_id, user_id)
     kept_hidden = sql.erase_profile(conn, guild_id, user_id, now)
     sql.anonymise_referrals(conn, guild_id, user_id, placeholder)
     sql.anonymise_agreements(conn, guild_id, user_id, placeholder, now)
@@ -71,6 +75,7 @@ def _erase(conn: sqlite3.Connection, guild_id: int, user_id: int, now: str) -> E
         placeholder_id=placeholder,
         kept_hidden=kept_hidden,
         closed_needs=[ClosedNeed(need_id=r[0], channel_id=r[1], message_id=r[2]) for r in closed],
+        left_needs=[referrals.need_state(conn, need_id) for need_id in left],
     )
 
 

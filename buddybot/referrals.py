@@ -17,7 +17,7 @@ from buddybot.storage import config as config_sql
 from buddybot.storage import referrals as sql
 from buddybot.storage import registry as registry_sql
 from buddybot.storage.db import Database
-from buddybot.text import clean_text
+from buddybot.text import clean_text, visible
 from buddybot.when import DateWindow, parse_when, today_in
 
 MAX_OPEN_NEEDS = 5
@@ -159,6 +159,11 @@ def _state(conn: sqlite3.Connection, need_id: int) -> NeedState:
     return NeedState(need=need, volunteers=tuple(Volunteer(**dict(r)) for r in sql.volunteers(conn, need_id)))
 
 
+def need_state(conn: sqlite3.Connection, need_id: int) -> NeedState:
+    """A need with its volunteers, inside the caller's unit of work (for other domains' units)."""
+    return _state(conn, need_id)
+
+
 # -- asking ------------------------------------------------------------------------------------------------
 def _open(
     conn: sqlite3.Connection,
@@ -254,7 +259,7 @@ def _volunteer(
     member = sql.member(conn, guild_id, user_id)
     if member is not None and member["hidden"]:
         raise BuddyError("You can't volunteer for requests at the moment. A moderator can tell you more.")
-    created = sql.add_volunteer(conn, need_id, guild_id, user_id, name, utc_iso(now))
+    created = sql.add_volunteer(conn, need_id, guild_id, user_id, visible(name), utc_iso(now))
     if created:
         sql.bump_version(conn, need_id)
     return Volunteered(state=_state(conn, need_id), created=created)
@@ -314,7 +319,7 @@ def _pick(
         raise BuddyError("Only the member who asked can pick a volunteer.")
     if not need.is_open:
         raise BuddyError(_ENDED.get(need.state, GONE))
-    if not sql.is_volunteer(conn, need_id, volunteer_id):
+    if volunteer_id <= 0 or not sql.is_volunteer(conn, need_id, volunteer_id):
         raise BuddyError("That member hasn't volunteered for this request.")
     stamp = utc_iso(now)
     if not sql.end_need(conn, need_id, "filled", stamp, by=actor_id, picked=volunteer_id):

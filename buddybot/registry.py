@@ -11,7 +11,7 @@ from buddybot.models import DirectoryEntry, OfferResult, Profile, ProfileCard, u
 from buddybot.storage import config as config_sql
 from buddybot.storage import registry as sql
 from buddybot.storage.db import Database
-from buddybot.text import clean_text, clean_url
+from buddybot.text import clean_text, clean_url, fold, quote_back
 from buddybot.when import DateWindow, parse_until, parse_when, today_in
 
 DIRECTORY_PAGE = 15
@@ -46,7 +46,20 @@ async def set_profile(
             fields[name] = cleaned
     if pings is not None:
         fields["pings"] = int(pings)
-    return await db.write(sql.upsert_profile, guild_id, user_id, fields, utc_iso(now))
+    fields["business_key"] = fold(str(fields["business"]))
+    return await db.write(_set_profile, guild_id, user_id, fields, utc_iso(now))
+
+
+def _set_profile(
+    conn: sqlite3.Connection, guild_id: int, user_id: int, fields: dict[str, object], now: str
+) -> Profile:
+    """One business name per server (compared folded): nobody can pose as another member's business."""
+    if sql.business_taken(conn, guild_id, user_id, str(fields["business_key"])):
+        raise BuddyError(
+            f"Another member of this server already uses the business name “{quote_back(str(fields['business']))}”. "
+            "Please use your own business's name (adding your area or trading name helps tell you apart)."
+        )
+    return sql.upsert_profile(conn, guild_id, user_id, fields, now)
 
 
 def _card(conn: sqlite3.Connection, guild_id: int, user_id: int, now: datetime) -> ProfileCard | None:

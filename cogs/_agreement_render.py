@@ -6,7 +6,7 @@ import discord
 
 from buddybot.agreements import Details, State
 from buddybot.when import DateWindow
-from cogs.common import safe
+from cogs.common import mention, safe
 
 BADGES = {
     State.DRAFT: "📝 Draft: the lead is picking buddies",
@@ -27,14 +27,14 @@ COLOURS = {
 
 
 def mentions(user_ids: list[int]) -> str:
-    return " ".join(f"<@{u}>" for u in user_ids)
+    return " ".join(mention(u) for u in user_ids)
 
 
 def _party_line(details: Details, user_id: int, accepted: bool) -> str:
     a = details.agreement
     if a.state == State.DECLINED and a.closed_by == user_id:
-        return f"❌ <@{user_id}> declined"
-    return f"✅ <@{user_id}> accepted" if accepted else f"⏳ <@{user_id}>"
+        return f"❌ {mention(user_id)} declined"
+    return f"✅ {mention(user_id)} accepted" if accepted else f"⏳ {mention(user_id)}"
 
 
 def _status(details: Details) -> str:
@@ -44,7 +44,7 @@ def _status(details: Details) -> str:
         pending = sum(1 for m in details.parties if not m.accepted_at)
         return f"{BADGES[state]} ({pending} of {len(details.parties)} still to accept version {a.version})"
     if state in (State.DECLINED, State.CANCELLED) and a.closed_by:
-        text = f"{BADGES[state]} by <@{a.closed_by}>"
+        text = f"{BADGES[state]} by {mention(a.closed_by)}"
         return text + (f": {safe(a.reason, 300)}" if a.reason else "")
     return BADGES[state]
 
@@ -56,7 +56,7 @@ def render_agreement(details: Details, *, with_feedback: bool = False) -> discor
     embed.description = description if len(description) <= 3800 else description[:3799] + "…"
     embed.add_field(name="Fee", value=safe(t.fee, 100)[:250])
     embed.add_field(name="Dates", value=DateWindow(start=t.start, end=t.end).describe())
-    embed.add_field(name="Lead", value=f"<@{a.lead_id}>")
+    embed.add_field(name="Lead", value=mention(a.lead_id))
     if details.parties:
         accepted = sum(1 for m in details.parties if m.accepted_at)
         lines = [_party_line(details, m.user_id, bool(m.accepted_at)) for m in details.parties]
@@ -68,7 +68,8 @@ def render_agreement(details: Details, *, with_feedback: bool = False) -> discor
     embed.add_field(name="Status", value=_status(details)[:1024], inline=False)
     if with_feedback and details.feedback:
         lines = [
-            f"<@{f.user_id}>: {'yes' if f.again else 'no'}" + (f" — {safe(f.note, 150)}" if f.note else "")
+            f"{mention(f.user_id)}: {'yes' if f.again else 'no'}"
+            + (f" — {safe(f.note, 150)}" if f.note else "")
             for f in details.feedback
         ]
         embed.add_field(
@@ -82,7 +83,7 @@ def proposal_content(details: Details) -> str:
     a = details.agreement
     if a.version == 1:
         ask = (
-            f"<@{a.lead_id}> proposes agreement #{a.id}. Please read the terms and press **Accept** or "
+            f"{mention(a.lead_id)} proposes agreement #{a.id}. Please read the terms and press **Accept** or "
             "**Decline**: every buddy accepts the same terms."
         )
     else:

@@ -12,14 +12,14 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
-from discord.ext import commands
+from discord.ext import commands, tasks
 
 from buddybot import agreements as domain
 from buddybot.agreements import LIMITS, NOTE_MAX, TERMS_TEMPLATE, Buddy, Details, State, TermsText
 from buddybot.bot import report_error, send_ephemeral
 from buddybot.errors import BuddyError
 from cogs._agreement_render import mentions, proposal_content, render_agreement
-from cogs.common import NO_PINGS, actor, guild_id_of, pings, reply, safe
+from cogs.common import NO_PINGS, actor, guild_id_of, mention, pings, reply, safe
 
 if TYPE_CHECKING:
     from buddybot.bot import BuddyBot
@@ -343,7 +343,7 @@ class AcceptButton(
                 f"{mentions(details.member_ids)}\n🤝 Agreement #{a.id} “{safe(a.terms.title, 100)}” is "
                 f"agreed: all {len(details.parties)} buddies accepted version {a.version}, and the terms "
                 "are now locked. "
-                f"<@{a.lead_id}>, use `/agreement complete agreement_id:{a.id}` when the job is done.",
+                f"{mention(a.lead_id)}, use `/agreement complete agreement_id:{a.id}` when the job is done.",
                 details.member_ids,
             )
 
@@ -382,7 +382,7 @@ class DeclineButton(
         await announce(
             interaction,
             a.channel_id,
-            f"<@{a.lead_id}>, <@{interaction.user.id}> declined agreement #{a.id} "
+            f"{mention(a.lead_id)}, {mention(interaction.user.id)} declined agreement #{a.id} "
             f"“{safe(a.terms.title, 100)}”, "
             "so it is closed. You can start a new one with other terms or other buddies.",
             [a.lead_id],
@@ -460,9 +460,24 @@ class Agreements(
 
     async def cog_load(self) -> None:
         self.bot.add_dynamic_items(*DYNAMIC_ITEMS)
+        self.drafts.start()
 
     async def cog_unload(self) -> None:
+        self.drafts.cancel()
         self.bot.remove_dynamic_items(*DYNAMIC_ITEMS)
+
+    async def prune_drafts(self) -> int:
+        return await domain.prune_drafts(self.bot.db, now=self.bot.now())
+
+    @tasks.loop(hours=1)
+    async def drafts(self) -> None:
+        """Hourly: drafts nobody proposed within a day are forgotten (they would pile up otherwise)."""
+        if self.drafts.current_loop == 0:
+            return  # not at start: the first clean-up runs an hour in, off the busy start-up path
+        try:
+            await self.prune_drafts()
+        except Exception:
+            log.exception("pruning agreement drafts failed; will retry within the hour")
 
     async def agreement_autocomplete(
         self, interaction: discord.Interaction, current: str | int
@@ -601,7 +616,7 @@ class Agreements(
             interaction,
             a.channel_id,
             f"{mentions(others)}\n🚫 Agreement #{a.id} “{safe(a.terms.title, 100)}” "
-            f"was cancelled by <@{interaction.user.id}>{because}",
+            f"was cancelled by {mention(interaction.user.id)}{because}",
             others,
         )
 

@@ -10,17 +10,23 @@ from discord import app_commands
 from buddybot import registry
 from buddybot.errors import BuddyError
 from buddybot.models import Actor
+from buddybot.text import mention
+
+__all__ = ["NO_PINGS", "actor", "guild_id_of", "mention", "pings", "reply", "safe", "short_date"]
 
 NO_PINGS = discord.AllowedMentions.none()
 
 
 def pings(*user_ids: int) -> discord.AllowedMentions:
-    """Exactly these users (each once), nobody else: no @everyone, no roles, no reply ping."""
+    """Exactly these users (each once), nobody else: no @everyone, no roles, no reply ping.
+
+    An erased member's placeholder id (negative) is nobody to ping, and Discord refuses it.
+    """
     return discord.AllowedMentions(
         everyone=False,
         roles=False,
         replied_user=False,
-        users=[discord.Object(u) for u in dict.fromkeys(user_ids)],
+        users=[discord.Object(u) for u in dict.fromkeys(user_ids) if u > 0],
     )
 
 

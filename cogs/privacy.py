@@ -67,6 +67,8 @@ class EraseButton(
         )  # fmt: skip
         for need in erasure.closed_needs:
             await _close_post(bot, need)
+        for state in erasure.left_needs:
+            bot.dispatch("need_changed", state)  # the referrals cog redraws the post without them
 
 
 async def _close_post(bot: BuddyBot, need: privacy.ClosedNeed) -> None:

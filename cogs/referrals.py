@@ -8,263 +8,48 @@ request itself gets the verb a member would say ("ask"). Rejected: a top-level `
 `/needs list|close` (renames two contract commands and splits one feature over two names), and a
 magic `skill:list` value (a hidden mode that fights autocomplete and validation).
 
-The post's buttons and select are DynamicItems (custom_id `need:<id>:take|decline|close|pick:<page>`),
-so they work after a restart; every callback re-checks on the server side who may press it.
+The post, its buttons and select (DynamicItems that survive restarts) live in cogs/_referral_views.py;
+their callbacks are here, and each re-checks on the server side who may press it.
 """
 
 from __future__ import annotations
 
-import asyncio
-import functools
 import logging
-from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-import aiohttp
 import discord
 from discord import app_commands
 from discord.ext import commands, tasks
 
 from buddybot import referrals
-from buddybot.bot import report_error
-from buddybot.referrals import NeedState, Opened, Volunteer
-from cogs.common import NO_PINGS, actor, guild_id_of, pings, reply, safe, short_date, skill_autocomplete
+from buddybot.referrals import NeedState, Opened
+from cogs._referral_views import (
+    COG_NAME,
+    POST_ERRORS,
+    THREAD_ARCHIVE_MINUTES,
+    WHEN_HELP,
+    CloseButton,
+    DeclineButton,
+    PickSelect,
+    PostEditor,
+    TakeButton,
+    jump_url,
+    need_view,
+    post_content,
+    post_failure,
+    render_need,
+    reported,
+)
+from cogs.common import actor, guild_id_of, mention, pings, reply, safe, skill_autocomplete
 
 if TYPE_CHECKING:
     from buddybot.bot import BuddyBot
 
 log = logging.getLogger(__name__)
 
-TAKE, DECLINE, CLOSE, PICK = "I can take it", "Not this time", "Close", "Pick a volunteer"
-OPTIONS_PER_SELECT = 25
-MAX_SELECTS = 4  # one row of buttons + four selects = Discord's five rows: 100 volunteers can be picked
-THREAD_ARCHIVE_MINUTES = 10080
-WHEN_HELP = "e.g. this week, next monday, 1-5 dec, mon-fri"
-POST_ERRORS = (discord.HTTPException, asyncio.TimeoutError, aiohttp.ClientError, OSError)
-STATE_COLOURS = {"open": discord.Colour.green(), "filled": discord.Colour.blurple()}
-
-
-def jump_url(guild_id: int, channel_id: int | None, message_id: int | None) -> str | None:
-    if not channel_id or not message_id:
-        return None
-    return f"https://discord.com/channels/{guild_id}/{channel_id}/{message_id}"
-
-
-# -- rendering ----------------------------------------------------------------------------------------------
-def render_need(state: NeedState) -> discord.Embed:
-    need = state.need
-    embed = discord.Embed(
-        title=f"Overflow referral: {safe(need.skill, 60)}",
-        colour=STATE_COLOURS.get(need.state, discord.Colour.light_grey()),
-    )
-    if need.details:
-        embed.description = safe(need.details, 1500)
-    who = f"<@{need.requester_id}>"
-    embed.add_field(
-        name="Asked by",
-        value=f"**{safe(need.requester_business, 80)}** ({who})" if need.requester_business else who,
-    )
-    embed.add_field(name="When", value=need.window.describe())
-    if need.area:
-        embed.add_field(name="Area", value=safe(need.area, 60))
-    embed.add_field(name="Status", value=status_text(state), inline=False)
-    if need.is_open and state.volunteers:
-        shown = " ".join(f"<@{v.user_id}>" for v in state.volunteers[:40])
-        more = len(state.volunteers) - 40
-        embed.add_field(
-            name=f"Volunteers ({len(state.volunteers)})",
-            value=shown + (f" and {more} more" if more > 0 else ""),
-            inline=False,
-        )
-    embed.set_footer(text=f"Request #{need.id} · Questions? Ask in the thread.")
-    return embed
-
-
-def status_text(state: NeedState) -> str:
-    need = state.need
-    if need.state == "filled":
-        return f"Filled: <@{need.requester_id}> picked <@{need.picked_id}>."
-    if need.state == "closed":
-        by = "the member who asked" if need.ended_by == need.requester_id else "a moderator"
-        return f"Closed by {by}."
-    if need.state == "expired":
-        return f"Expired unfilled after {short_date(need.end)}."
-    if need.state == "removed":
-        return "Removed by a moderator."
-    if state.volunteers:
-        return f"Open. {len(state.volunteers)} volunteered; the member who asked picks one from the menu."
-    return f"Open. Can you help? Press **{TAKE}**."
-
-
-def post_content(state: NeedState, pinged: Sequence[int]) -> str:
-    skill = safe(state.need.skill, 60)
-    if pinged:
-        return f"{' '.join(f'<@{uid}>' for uid in pinged)}: you offer **{skill}**. Can you take this on?"
-    return f"Who can help with **{skill}**? Press **{TAKE}** if you can."
-
-
-def volunteer_option(v: Volunteer) -> discord.SelectOption:
-    if v.business:
-        return discord.SelectOption(label=v.business[:100], value=str(v.user_id), description=v.name[:100])
-    return discord.SelectOption(label=v.name[:100], value=str(v.user_id))
-
-
-def need_view(state: NeedState) -> discord.ui.View | None:
-    """Buttons while the need is open, plus one select per 25 volunteers (the first 100 can be picked)."""
-    need = state.need
-    if not need.is_open:
-        return None
-    view = discord.ui.View(timeout=None)
-    view.add_item(TakeButton(need.id))
-    view.add_item(DeclineButton(need.id))
-    view.add_item(CloseButton(need.id))
-    volunteers = state.volunteers[: OPTIONS_PER_SELECT * MAX_SELECTS]
-    for page in range((len(volunteers) + OPTIONS_PER_SELECT - 1) // OPTIONS_PER_SELECT):
-        chunk = volunteers[page * OPTIONS_PER_SELECT : (page + 1) * OPTIONS_PER_SELECT]
-        view.add_item(PickSelect(need.id, page, chunk))
-    return view
-
-
-# -- buttons and select (DynamicItems survive restarts) -------------------------------------------------------
-def _cog(interaction: discord.Interaction) -> Referrals:
-    cog = interaction.client.get_cog(Referrals.__cog_name__)  # type: ignore[attr-defined]
-    assert isinstance(cog, Referrals)
-    return cog
-
-
-def reported(handler: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]]:
-    """discord.py only logs exceptions from DynamicItem callbacks: send them to the one error handler."""
-
-    @functools.wraps(handler)
-    async def run(self: Any, interaction: discord.Interaction, *args: Any) -> None:
-        try:
-            await handler(self, interaction, *args)
-        except Exception as error:
-            await report_error(interaction, error)
-
-    return run
-
-
-class TakeButton(discord.ui.DynamicItem[discord.ui.Button], template=r"need:(?P<id>\d{1,20}):take"):
-    def __init__(self, need_id: int) -> None:
-        super().__init__(
-            discord.ui.Button(label=TAKE, style=discord.ButtonStyle.success, custom_id=f"need:{need_id}:take")
-        )
-        self.need_id = need_id
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: Any
-    ) -> TakeButton:
-        return cls(int(match["id"]))
-
-    async def callback(self, interaction: discord.Interaction) -> None:
-        await _cog(interaction).on_take(interaction, self.need_id)
-
-
-class DeclineButton(discord.ui.DynamicItem[discord.ui.Button], template=r"need:(?P<id>\d{1,20}):decline"):
-    def __init__(self, need_id: int) -> None:
-        super().__init__(
-            discord.ui.Button(
-                label=DECLINE, style=discord.ButtonStyle.secondary, custom_id=f"need:{need_id}:decline"
-            )
-        )
-        self.need_id = need_id
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: Any
-    ) -> DeclineButton:
-        return cls(int(match["id"]))
-
-    async def callback(self, interaction: discord.Interaction) -> None:
-        await _cog(interaction).on_decline(interaction, self.need_id)
-
-
-class CloseButton(discord.ui.DynamicItem[discord.ui.Button], template=r"need:(?P<id>\d{1,20}):close"):
-    def __init__(self, need_id: int) -> None:
-        super().__init__(
-            discord.ui.Button(
-                label=CLOSE, style=discord.ButtonStyle.danger, custom_id=f"need:{need_id}:close"
-            )
-        )
-        self.need_id = need_id
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: Any
-    ) -> CloseButton:
-        return cls(int(match["id"]))
-
-    async def callback(self, interaction: discord.Interaction) -> None:
-        await _cog(interaction).on_close(interaction, self.need_id)
-
-
-class PickSelect(
-    discord.ui.DynamicItem[discord.ui.Select], template=r"need:(?P<id>\d{1,20}):pick:(?P<page>\d)"
-):
-    def __init__(self, need_id: int, page: int = 0, volunteers: Sequence[Volunteer] = ()) -> None:
-        first = page * OPTIONS_PER_SELECT
-        placeholder = PICK if page == 0 else f"{PICK} ({first + 1}–{first + len(volunteers)})"
-        super().__init__(
-            discord.ui.Select(
-                placeholder=placeholder,
-                custom_id=f"need:{need_id}:pick:{page}",
-                options=[volunteer_option(v) for v in volunteers],
-            )
-        )
-        self.need_id = need_id
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: Any
-    ) -> PickSelect:
-        return cls(int(match["id"]), int(match["page"]))
-
-    async def callback(self, interaction: discord.Interaction) -> None:
-        await _cog(interaction).on_pick(interaction, self.need_id, list(self.item.values))
-
-
-# -- keeping the post current ---------------------------------------------------------------------------------
-class PostEditor:
-    """Edits a need's post so the newest version wins, however many clicks interleave.
-
-    Each state carries the need's version (bumped in the same unit as the change). Edits of one post
-    run one at a time; a waiting edit that is no longer the newest is skipped, so 20 concurrent
-    volunteers cost about two edits and the post ends showing all 20.
-    """
-
-    def __init__(self, bot: commands.Bot) -> None:
-        self.bot = bot
-        self._latest: dict[int, tuple[NeedState, int, int]] = {}
-        self._shown: dict[int, int] = {}
-        self._locks: dict[int, asyncio.Lock] = {}
-
-    async def show(
-        self, state: NeedState, channel_id: int | None = None, message_id: int | None = None
-    ) -> None:
-        need = state.need
-        channel_id, message_id = need.channel_id or channel_id, need.message_id or message_id
-        if not channel_id or not message_id:
-            return
-        pending = self._latest.get(need.id)
-        if pending is None or pending[0].need.version < need.version:
-            self._latest[need.id] = (state, channel_id, message_id)
-        async with self._locks.setdefault(need.id, asyncio.Lock()):
-            newest = self._latest.pop(need.id, None)
-            if newest is None or self._shown.get(need.id, -1) >= newest[0].need.version:
-                return
-            state, channel_id, message_id = newest
-            post = self.bot.get_partial_messageable(channel_id).get_partial_message(message_id)
-            try:
-                await post.edit(embed=render_need(state), view=need_view(state), allowed_mentions=NO_PINGS)
-            except POST_ERRORS:
-                log.warning("could not update the post of need %s", need.id, exc_info=True)
-            self._shown[need.id] = state.need.version
-
 
 # -- the cog -------------------------------------------------------------------------------------------------
-class Referrals(commands.Cog):
+class Referrals(commands.Cog, name=COG_NAME):
     need = app_commands.Group(
         name="need", description="Ask other members to take on work you can't", guild_only=True
     )
@@ -281,6 +66,11 @@ class Referrals(commands.Cog):
     async def cog_unload(self) -> None:
         self.expiry.cancel()
         self.bot.remove_dynamic_items(TakeButton, DeclineButton, CloseButton, PickSelect)
+
+    @commands.Cog.listener()
+    async def on_need_changed(self, state: NeedState) -> None:
+        """Another capability changed a need (an erasure took a volunteer off): redraw its post."""
+        await self.editor.show(state)
 
     # -- expiry ---------------------------------------------------------------------------------------------
     async def expire_due(self) -> list[NeedState]:
@@ -455,7 +245,7 @@ class Referrals(commands.Cog):
         await reply(
             interaction,
             f"Thanks! You're on the list for **{safe(need.skill)}**. "
-            f"<@{need.requester_id}> picks from the volunteers; you'll be pinged if it's you.",
+            f"{mention(need.requester_id)} picks from the volunteers; you'll be pinged if it's you.",
         )
         await self.editor.show(result.state, *self._post_ids(interaction))
 
@@ -481,7 +271,7 @@ class Referrals(commands.Cog):
         channel_id, message_id = need.channel_id or channel_id, need.message_id or message_id
         url = jump_url(need.guild_id, channel_id, message_id)
         content = (
-            f"<@{user_id}>: you offer **{safe(need.skill, 60)}**. Could you take on this request "
+            f"{mention(user_id)}: you offer **{safe(need.skill, 60)}**. Could you take on this request "
             f"({need.window.describe()})? {url or ''}"
         ).strip()
         targets: list[tuple[int, discord.MessageReference | None]] = []
@@ -530,7 +320,9 @@ class Referrals(commands.Cog):
             now=self.bot.now(),
         )
         need = state.need
-        await reply(interaction, f"You picked <@{need.picked_id}>. I've let you both know in the channel.")
+        await reply(
+            interaction, f"You picked {mention(need.picked_id)}. I've let you both know in the channel."
+        )
         channel_id, message_id = self._post_ids(interaction)
         await self.editor.show(state, channel_id, message_id)
         channel_id, message_id = need.channel_id or channel_id, need.message_id or message_id
@@ -543,32 +335,13 @@ class Referrals(commands.Cog):
         )
         try:
             await self.bot.get_partial_messageable(channel_id, guild_id=need.guild_id).send(
-                f"<@{need.requester_id}> picked <@{need.picked_id}> for **{safe(need.skill, 60)}** "
+                f"{mention(need.requester_id)} picked {mention(need.picked_id)} for **{safe(need.skill, 60)}** "
                 f"({need.window.describe()}). Over to you two: agree the terms with `/agreement new`.",
                 reference=reference,
                 allowed_mentions=pings(need.requester_id, need.picked_id),  # type: ignore[arg-type]
             )
         except POST_ERRORS:
             log.warning("could not announce the pick for need %s", need.id, exc_info=True)
-
-
-def post_failure(error: BaseException, channel_id: int) -> str:
-    where = f"<#{channel_id}>"
-    if isinstance(error, discord.Forbidden):
-        return (
-            f"I couldn't post your request in {where}: BuddyBot isn't allowed to post there. "
-            "Nothing was saved. Please ask a moderator to check the bot's permissions in that channel "
-            "or choose another with `/config set referrals_channel`."
-        )
-    if isinstance(error, discord.NotFound):
-        return (
-            f"I couldn't find {where} to post your request in (was it deleted?). Nothing was saved. "
-            "A moderator can choose another channel with `/config set referrals_channel`."
-        )
-    return (
-        "Discord didn't accept the post just now; it may be having problems. Nothing was saved: "
-        "please try `/need ask` again in a few minutes."
-    )
 
 
 async def setup(bot: BuddyBot) -> None:

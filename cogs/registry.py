@@ -11,7 +11,7 @@ from discord.ext import commands
 from buddybot import registry
 from buddybot.models import DirectoryEntry, ProfileCard
 from buddybot.when import DateWindow
-from cogs.common import guild_id_of, reply, safe, short_date, skill_autocomplete
+from cogs.common import guild_id_of, mention, reply, safe, short_date, skill_autocomplete
 
 if TYPE_CHECKING:
     from buddybot.bot import BuddyBot
@@ -24,7 +24,7 @@ def render_card(card: ProfileCard, member_name: str) -> discord.Embed:
     embed = discord.Embed(title=safe(p.business or member_name, 200), colour=discord.Colour.teal())
     if p.about:
         embed.description = safe(p.about, 1000)
-    embed.add_field(name="Member", value=f"<@{p.user_id}>")
+    embed.add_field(name="Member", value=mention(p.user_id))
     if p.area:
         embed.add_field(name="Area", value=safe(p.area, 100))
     if p.website:
@@ -62,7 +62,7 @@ def render_directory(
         )
         extra = f" · {safe(e.area, 40)}" if e.area else ""
         details = f" — {safe(e.details, 80)}" if e.details else ""
-        lines.append(f"**{name}** <@{e.user_id}>{extra}{' · ' + state if state else ''}{details}")
+        lines.append(f"**{name}** {mention(e.user_id)}{extra}{' · ' + state if state else ''}{details}")
     embed.description = "\n".join(lines)[:4000]
     shown = f"{len(entries)} of {total}" if total > len(entries) else str(total)
     embed.set_footer(text=f"{shown} members · window {window.describe()}")
@@ -174,10 +174,10 @@ class Registry(commands.Cog):
             self.bot.db, guild_id_of(interaction), target.id, viewer_id=interaction.user.id
         )
         if not offers:
-            who = "You don't" if target.id == interaction.user.id else f"<@{target.id}> doesn't"
+            who = "You don't" if target.id == interaction.user.id else f"{mention(target.id)} doesn't"
             await reply(interaction, f"{who} offer any skills yet. Add one with `/offer add`.")
             return
-        name = safe(profile.business) if profile and profile.business else f"<@{target.id}>"
+        name = safe(profile.business) if profile and profile.business else mention(target.id)
         lines = [
             f"• **{safe(o.skill)}**" + (f" — {safe(o.details, 200)}" if o.details else "") for o in offers
         ]

@@ -10,16 +10,16 @@ from discord.ext import commands
 
 from buddybot import shoutouts
 from buddybot.errors import BuddyError
-from cogs.common import guild_id_of, pings, reply, safe
+from cogs.common import guild_id_of, mention, pings, reply, safe
 
 if TYPE_CHECKING:
     from buddybot.bot import BuddyBot
 
 
 def render_shoutout(shoutout: shoutouts.Shoutout) -> tuple[str, discord.Embed]:
-    content = f"📣 Shoutout for <@{shoutout.receiver_id}>!"
+    content = f"📣 Shoutout for {mention(shoutout.receiver_id)}!"
     embed = discord.Embed(description=safe(shoutout.message, 2000), colour=discord.Colour.gold())
-    embed.add_field(name="From", value=f"<@{shoutout.giver_id}>")
+    embed.add_field(name="From", value=mention(shoutout.giver_id))
     return content, embed
 
 
@@ -64,7 +64,7 @@ class Shoutouts(commands.Cog):
                 "please ask a moderator to check my permissions there."
             ) from exc
         await shoutouts.posted(self.bot.db, shoutout, sent.id)
-        await reply(interaction, f"Your shoutout for <@{shoutout.receiver_id}> is up: {sent.jump_url}")
+        await reply(interaction, f"Your shoutout for {mention(shoutout.receiver_id)} is up: {sent.jump_url}")
 
 
 async def setup(bot: BuddyBot) -> None:

@@ -12,7 +12,7 @@ from discord.ext import commands
 
 from buddybot import stats
 from buddybot.chart import requests_per_week_png
-from cogs.common import actor, guild_id_of, reply, safe
+from cogs.common import actor, guild_id_of, mention, reply, safe
 
 if TYPE_CHECKING:
     from buddybot.bot import BuddyBot
@@ -28,7 +28,7 @@ _PERIOD_TITLES = {
 
 
 def _member(key: str) -> str:
-    return "a former member" if key.startswith("-") else f"<@{key}>"
+    return mention(int(key))
 
 
 def _ranked(items: list[stats.Ranked], *, members: bool = False) -> str:

@@ -339,3 +339,11 @@ def jobs_completed(conn: sqlite3.Connection, guild_id: int, user_id: int) -> int
         "WHERE m.user_id = ? AND a.guild_id = ? AND a.state = 'completed'",
         (user_id, guild_id),
     ).fetchone()[0]
+
+
+def delete_drafts_before(conn: sqlite3.Connection, cutoff: str) -> int:
+    """Drop drafts nobody proposed since `cutoff` (their terms, members and acceptances cascade)."""
+    rows = conn.execute(
+        "DELETE FROM agreements WHERE state = 'draft' AND created_at < ? RETURNING id", (cutoff,)
+    ).fetchall()
+    return len(rows)

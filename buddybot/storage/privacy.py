@@ -77,7 +77,8 @@ def table_names(conn: sqlite3.Connection) -> set[str]:
 
 
 _LEFT_BY_ERASURE = {
-    "members": "NOT (hidden = 1 AND profile_at IS NULL AND business IS NULL AND area IS NULL AND website IS NULL "
+    "members": "NOT (hidden = 1 AND profile_at IS NULL AND business IS NULL AND business_key IS NULL "
+    "AND area IS NULL AND website IS NULL "
     "AND about IS NULL)",  # the bare row that keeps a hidden member hidden
 }
 
@@ -114,7 +115,7 @@ def erase_profile(conn: sqlite3.Connection, guild_id: int, user_id: int, now: st
     conn.execute("DELETE FROM offers WHERE guild_id = ? AND user_id = ?", (guild_id, user_id))
     conn.execute("DELETE FROM availability WHERE guild_id = ? AND user_id = ?", (guild_id, user_id))
     hidden = conn.execute(
-        "UPDATE members SET business = NULL, area = NULL, website = NULL, about = NULL, pings = 0, "
+        "UPDATE members SET business = NULL, business_key = NULL, area = NULL, website = NULL, about = NULL, pings = 0, "
         "busy_until = NULL, profile_at = NULL, updated_at = ? WHERE guild_id = ? AND user_id = ? AND hidden = 1 "
         "RETURNING user_id",
         (now, guild_id, user_id),
@@ -131,6 +132,23 @@ def close_open_needs(conn: sqlite3.Connection, guild_id: int, user_id: int, now:
         "WHERE guild_id = ? AND requester_id = ? AND state = 'open' RETURNING id, channel_id, message_id",
         (now, guild_id, user_id),
     ).fetchall()
+
+
+def leave_open_needs(conn: sqlite3.Connection, guild_id: int, user_id: int) -> list[int]:
+    """Take the member off the volunteer lists of requests still open (nobody could pick them any more).
+
+    Returns those requests, their versions bumped so their posts are redrawn without them. Volunteers of
+    ended requests stay (as the placeholder) so the history keeps its counts.
+    """
+    left = conn.execute(
+        "DELETE FROM need_volunteers WHERE guild_id = ? AND user_id = ? "
+        "AND need_id IN (SELECT id FROM needs WHERE guild_id = ? AND state = 'open') RETURNING need_id",
+        (guild_id, user_id, guild_id),
+    ).fetchall()
+    need_ids = sorted(r[0] for r in left)
+    for need_id in need_ids:
+        conn.execute("UPDATE needs SET version = version + 1 WHERE id = ?", (need_id,))
+    return need_ids
 
 
 def anonymise_referrals(conn: sqlite3.Connection, guild_id: int, user_id: int, tombstone: int) -> None:

@@ -49,6 +49,14 @@ def upsert_profile(
     return _profile(row)
 
 
+def business_taken(conn: sqlite3.Connection, guild_id: int, user_id: int, business_key: str) -> bool:
+    row = conn.execute(
+        "SELECT 1 FROM members WHERE guild_id = ? AND business_key = ? AND user_id <> ? LIMIT 1",
+        (guild_id, business_key, user_id),
+    ).fetchone()
+    return row is not None
+
+
 def get_profile(conn: sqlite3.Connection, guild_id: int, user_id: int) -> Profile | None:
     row = conn.execute(
         "SELECT * FROM members WHERE guild_id = ? AND user_id = ?", (guild_id, user_id)

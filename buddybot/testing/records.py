@@ -5,12 +5,9 @@ from __future__ import annotations
 import itertools
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from buddybot.testing.transport import RestCall
-
-if TYPE_CHECKING:
-    from buddybot.testing.harness import FakeDiscord
 
 DISCORD_EPOCH_MS = 1420070400000
 MANAGE_GUILD = 1 << 5
@@ -114,6 +111,13 @@ class Sent(MessageBody):
         return "\n".join(p for p in parts if p)
 
 
+class MessageStore(Protocol):
+    """What a Result needs of the offline Discord (FakeDiscord is one): no import of the harness here."""
+
+    messages: dict[int, Sent]
+    original_message_id: dict[str, int]
+
+
 @dataclass
 class Result(MessageBody):
     """What Discord received while one interaction was handled."""
@@ -121,7 +125,7 @@ class Result(MessageBody):
     interaction_id: int
     token: str
     calls: list[RestCall]
-    discord: FakeDiscord
+    discord: MessageStore
 
     @property
     def callbacks(self) -> list[RestCall]:

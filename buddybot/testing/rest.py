@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import re
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -12,6 +14,10 @@ from buddybot.testing.transport import RestCall
 if TYPE_CHECKING:
     from buddybot.testing.openapi import DiscordSpec
     from buddybot.testing.records import FakeGuild, FakeUser
+
+
+# A mention of the placeholder id an erasure leaves (negative) renders as raw text: never send one.
+PLACEHOLDER_MENTION = re.compile(r"<@[!&]?-\d+>")
 
 
 class DiscordRest:
@@ -235,6 +241,13 @@ class DiscordRest:
         return 200, {"interaction": info, "resource": resource}
 
     def _validate(self, call: RestCall) -> None:
+        texts = [json.dumps(call.json, ensure_ascii=False)] if call.json is not None else []
+        texts += [blob.decode("utf-8", "replace") for _name, blob in call.files]
+        for text in texts:
+            if found := PLACEHOLDER_MENTION.search(text):
+                self.spec_violations.append(
+                    f"{call.route}: mentions an erased member's placeholder {found[0]}"
+                )
         if self.spec is None or call.json is None:
             return
         try:
