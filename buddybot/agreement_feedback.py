@@ -1,0 +1,48 @@
+"""'Would you work together again?': one answer per member of a completed agreement, and a private note."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime
+
+from buddybot.agreement_rules import NOTE_MAX, Event
+from buddybot.agreements import _authorise, _load
+from buddybot.errors import BuddyError
+from buddybot.models import utc_iso
+from buddybot.storage import agreements as sql
+from buddybot.storage.agreements import Agreement
+from buddybot.storage.db import Database
+from buddybot.text import clean_text
+
+
+def _answer(
+    conn: sqlite3.Connection, guild_id: int, agreement_id: int, user_id: int, again: bool, now: datetime
+) -> Agreement:
+    agreement = _load(conn, guild_id, agreement_id)
+    _authorise(conn, agreement, user_id, Event.FEEDBACK)
+    if not sql.add_feedback(conn, agreement.id, user_id, again, utc_iso(now)):
+        earlier = sql.feedback_of(conn, agreement.id, user_id)
+        said = "yes" if earlier and earlier.again else "no"
+        raise BuddyError(f"You already answered ({said}) for agreement #{agreement.id}. Thanks!")
+    return agreement
+
+
+async def answer(
+    db: Database, guild_id: int, agreement_id: int, user_id: int, again: bool, *, now: datetime
+) -> Agreement:
+    """One answer per member; a second one is refused and the first kept."""
+    return await db.write(_answer, guild_id, agreement_id, user_id, again, now)
+
+
+def _note(conn: sqlite3.Connection, guild_id: int, agreement_id: int, user_id: int, note: str) -> None:
+    agreement = _load(conn, guild_id, agreement_id)
+    _authorise(conn, agreement, user_id, Event.FEEDBACK)
+    if not sql.set_note(conn, agreement.id, user_id, note):
+        if sql.feedback_of(conn, agreement.id, user_id) is None:
+            raise BuddyError("Answer yes or no first, then add your note.")
+        raise BuddyError("You already left a note for this agreement.")
+
+
+async def add_note(db: Database, guild_id: int, agreement_id: int, user_id: int, note: str) -> None:
+    text = clean_text(note, "note", NOTE_MAX, required=True, multiline=True)
+    await db.write(_note, guild_id, agreement_id, user_id, text)
