@@ -17,11 +17,18 @@ import pytest
 
 from buddybot import referrals
 from buddybot.bot import APOLOGY
+from buddybot.storage import config as config_sql
 from buddybot.testing.harness import FakeUser, Result, Sent
 from tests.conftest import World
 
 SKILL = "bookkeeping"
 TAKE, DECLINE, CLOSE, PICK = "I can take it", "Not this time", "Close", "Pick a volunteer"
+
+
+@pytest.fixture(autouse=True)
+async def no_first_answer_window(world: World) -> None:
+    """These tests are about the post and the pick; the first-answer window has its own (test_lifecycle.py)."""
+    await world.db.write(config_sql.update_config, world.guild.id, {"pitch_window_minutes": 0})
 
 
 # -- helpers ---------------------------------------------------------------------------------------------------
@@ -495,9 +502,12 @@ async def test_expiry_catches_up_on_start(world: World) -> None:
     _, post = await ask(world, when="today")
     world.clock.advance(days=3)
     await world.restart()
+    scheduler = world.bot.get_cog("Scheduler")
+    assert scheduler.tick.is_running()  # its first run, at start, catches up
+    await scheduler.run_due()  # waits for that run to finish
     assert rows(world, "SELECT state FROM needs") == [("expired",)]
     assert "Expired" in post.text() and post.components == []
-    assert world.bot.get_cog("Referrals").expiry.is_running()
+    assert rows(world, "SELECT state FROM jobs WHERE kind = 'need.expire'") == [("done",)]
 
 
 # -- when Discord fails --------------------------------------------------------------------------------------------------
