@@ -8,29 +8,40 @@ from datetime import datetime
 from buddybot.agreement_rules import NOTE_MAX, Event
 from buddybot.agreements import _authorise, _load
 from buddybot.errors import BuddyError
-from buddybot.models import utc_iso
+from buddybot.models import Record, utc_iso
 from buddybot.storage import agreements as sql
 from buddybot.storage.agreements import Agreement
 from buddybot.storage.db import Database
 from buddybot.text import clean_text
 
 
+class Answered(Record):
+    """The answer is recorded; `mutual` = the other members who also said yes (only when this one is yes)."""
+
+    agreement: Agreement
+    mutual: list[int] = []
+
+
 def _answer(
     conn: sqlite3.Connection, guild_id: int, agreement_id: int, user_id: int, again: bool, now: datetime
-) -> Agreement:
+) -> Answered:
     agreement = _load(conn, guild_id, agreement_id)
     _authorise(conn, agreement, user_id, Event.FEEDBACK)
     if not sql.add_feedback(conn, agreement.id, user_id, again, utc_iso(now)):
         earlier = sql.feedback_of(conn, agreement.id, user_id)
         said = "yes" if earlier and earlier.again else "no"
         raise BuddyError(f"You already answered ({said}) for agreement #{agreement.id}. Thanks!")
-    return agreement
+    mutual = [
+        f.user_id for f in sql.feedback(conn, agreement.id) if again and f.again and f.user_id != user_id
+    ]
+    return Answered(agreement=agreement, mutual=[u for u in mutual if u > 0])
 
 
 async def answer(
     db: Database, guild_id: int, agreement_id: int, user_id: int, again: bool, *, now: datetime
-) -> Agreement:
-    """One answer per member; a second one is refused and the first kept."""
+) -> Answered:
+    """One answer per member; a second one is refused and the first kept. Double-blind: nobody is told
+    another's answer, except that two members who both said yes are each told it is mutual."""
     return await db.write(_answer, guild_id, agreement_id, user_id, again, now)
 
 

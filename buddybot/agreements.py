@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 from pydantic import field_validator
 
+from buddybot import agreement_reminders as reminders
 from buddybot.agreement_rules import (  # re-exported: the cog and tests use them through this module
     LEAD,
     LIMITS,
@@ -68,7 +69,8 @@ class Details(Record):
 
     agreement: Agreement
     members: list[Member]
-    feedback: list[Feedback] = []
+    feedback: list[Feedback] = []  # in /agreement view: only the viewer's own answer (double-blind)
+    mutual: list[int] = []  # members who said yes when the viewer did too
 
     @property
     def parties(self) -> list[Member]:
@@ -183,6 +185,7 @@ def _propose(
     sql.add_parties(conn, agreement.id, [(b.user_id, b.name) for b in chosen])
     sql.accept(conn, agreement.id, agreement.version, agreement.lead_id, agreement.terms_hash, stamp)
     _change(conn, agreement, new, proposed_at=stamp)
+    reminders.after_propose(conn, agreement, now)
     return _details(conn, guild_id, agreement_id)
 
 
@@ -221,6 +224,8 @@ def _accept(
             version=version,
             stamps={"agreed_at": utc_iso(now)},
         )
+        if agreed:
+            reminders.after_agree(conn, agreement, config_sql.get_config(conn, guild_id).timezone, now)
     return Outcome(details=_details(conn, guild_id, agreement_id), changed=agreed)
 
 
@@ -328,7 +333,12 @@ def _view(conn: sqlite3.Connection, guild_id: int, agreement_id: int, actor: Act
         config_sql.get_config(conn, guild_id), actor
     ):
         raise BuddyError("Only the lead, the buddies of this agreement and moderators can see it.")
-    return _details(conn, guild_id, agreement_id, feedback=True)
+    details = _details(conn, guild_id, agreement_id, feedback=True)
+    # Double-blind: nobody sees another member's answer; a yes met by a yes is "mutual", for those two only.
+    own = [f for f in details.feedback if f.user_id == actor.user_id]
+    said_yes = bool(own) and own[0].again
+    mutual = [f.user_id for f in details.feedback if said_yes and f.again and f.user_id != actor.user_id]
+    return details.model_copy(update={"feedback": own, "mutual": mutual})
 
 
 async def view(db: Database, guild_id: int, agreement_id: int, actor: Actor) -> Details:

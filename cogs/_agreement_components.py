@@ -119,7 +119,7 @@ async def post_proposal(interaction: discord.Interaction, details: Details) -> N
 
 class NoteModal(discord.ui.Modal, title="A private note"):
     note = discord.ui.Label(
-        text="Note", description="Only moderators and the people on this agreement see it",
+        text="Note", description="Private: nobody else on this agreement sees it",
         component=discord.ui.TextInput(
             custom_id="note", style=discord.TextStyle.paragraph, max_length=NOTE_MAX
         ),
@@ -294,7 +294,7 @@ class AgainButton(
 
     async def handle(self, interaction: discord.Interaction) -> None:
         bot: BuddyBot = interaction.client  # type: ignore[assignment]
-        await feedback.answer(
+        answered = await feedback.answer(
             bot.db,
             guild_id_of(interaction),
             self.agreement_id,
@@ -304,12 +304,81 @@ class AgainButton(
         )
         view = discord.ui.View(timeout=None)
         view.add_item(NoteButton(self.agreement_id))
+        mutual = (
+            f"\nIt's mutual: {mentions(answered.mutual)} said yes too. I've told them privately."
+            if answered.mutual
+            else ""
+        )
         await reply(
             interaction,
-            f"Thanks, noted: **{'yes' if self.again else 'no'}**. Only moderators and the people "
-            f"on agreement #{self.agreement_id} can see it. You may add a private note.",
+            f"Thanks, noted. Nobody else on agreement #{self.agreement_id} will see your answer; moderators "
+            f"only see totals. You may add a private note.{mutual}",
             view=view,
         )
+        for partner in answered.mutual:
+            await tell_mutual(bot, partner, interaction.user.id, self.agreement_id)
+
+
+async def tell_mutual(client: discord.Client, partner: int, answerer: int, agreement_id: int) -> None:
+    """A direct message to a member whose yes was just met by another yes (never to anyone else)."""
+    try:
+        channel = await client.http.start_private_message(partner)
+        await client.get_partial_messageable(int(channel["id"])).send(
+            f"It's mutual: you and {mention(answerer)} both said you'd work together again after agreement "
+            f"#{agreement_id}. Nobody else is told.",
+            allowed_mentions=NO_PINGS,
+        )
+    except discord.HTTPException:
+        log.info("could not tell %s that agreement %s's yes is mutual", partner, agreement_id, exc_info=True)
+
+
+class CompleteButton(
+    Routed, discord.ui.DynamicItem[discord.ui.Button], template=r"agreement:(?P<id>\d{1,18}):complete"
+):
+    """On the day-after-the-end reminder: the lead marks the agreement complete (same as the command)."""
+
+    def __init__(self, agreement_id: int) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label="Mark complete",
+                style=discord.ButtonStyle.success,
+                custom_id=f"agreement:{agreement_id}:complete",
+            )
+        )
+        self.agreement_id = agreement_id
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction, item: Any, match: Any) -> CompleteButton:
+        return cls(int(match["id"]))
+
+    async def handle(self, interaction: discord.Interaction) -> None:
+        await complete(interaction, self.agreement_id)
+
+
+async def complete(interaction: discord.Interaction, agreement_id: int) -> None:
+    """The lead marks the agreement complete; everyone is asked (double-blind) whether they'd work together again."""
+    bot: BuddyBot = interaction.client  # type: ignore[assignment]
+    outcome = await domain.complete(
+        bot.db, guild_id_of(interaction), agreement_id, interaction.user.id, now=bot.now()
+    )
+    details, a = outcome.details, outcome.details.agreement
+    await reply(
+        interaction,
+        f"Agreement #{a.id} is complete. Well done! I've asked everyone whether they'd work together again.",
+    )
+    message = interaction.message
+    if message is not None and message.id != outcome.previous_message_id and message.components:
+        await update_post(interaction, message.channel.id, message.id)  # the reminder's button is spent
+    await update_post(interaction, a.channel_id, outcome.previous_message_id, embed=render_agreement(details))
+    await announce(
+        interaction,
+        a.channel_id,
+        f"{mentions(details.party_ids)}\n✅ Agreement #{a.id} “{safe(a.terms.title, 100)}” is complete. "
+        "**Would you work together again?** Your answer stays private: nobody else on the agreement sees "
+        "it, and if two of you both say yes, you'll each be told it's mutual.",
+        details.party_ids,
+        view=feedback_view(a.id),
+    )
 
 
 class NoteButton(
@@ -333,4 +402,4 @@ class NoteButton(
         await interaction.response.send_modal(NoteModal(self.agreement_id))
 
 
-DYNAMIC_ITEMS = (BuddySelect, AcceptButton, DeclineButton, AgainButton, NoteButton)
+DYNAMIC_ITEMS = (BuddySelect, AcceptButton, DeclineButton, AgainButton, NoteButton, CompleteButton)

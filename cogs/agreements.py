@@ -20,7 +20,7 @@ from discord.ext import commands, tasks
 from buddybot import agreements as domain
 from buddybot.agreements import TERMS_TEMPLATE, State, TermsText
 from cogs import _agreement_components as components
-from cogs._agreement_components import DYNAMIC_ITEMS, announce, feedback_view, update_post
+from cogs._agreement_components import DYNAMIC_ITEMS, announce, update_post
 from cogs._agreement_forms import TermsModal
 from cogs._agreement_render import mentions, render_agreement
 from cogs.common import actor, guild_id_of, mention, reply, safe
@@ -145,27 +145,7 @@ class Agreements(
     async def complete(
         self, interaction: discord.Interaction, agreement_id: app_commands.Range[int, 1, MAX_ID]
     ) -> None:
-        outcome = await domain.complete(
-            self.bot.db, guild_id_of(interaction), agreement_id, interaction.user.id, now=self.bot.now()
-        )
-        details, a = outcome.details, outcome.details.agreement
-        await reply(
-            interaction,
-            f"Agreement #{a.id} is complete. Well done! I've asked everyone whether they'd "
-            "work together again.",
-        )
-        await update_post(
-            interaction, a.channel_id, outcome.previous_message_id, embed=render_agreement(details)
-        )
-        await announce(
-            interaction,
-            a.channel_id,
-            f"{mentions(details.party_ids)}\n✅ Agreement #{a.id} “{safe(a.terms.title, 100)}” is complete. "
-            "**Would you work together again?** Only moderators and the people on this agreement see "
-            "the answers.",
-            details.party_ids,
-            view=feedback_view(a.id),
-        )
+        await components.complete(interaction, agreement_id)
 
     @app_commands.command(name="cancel", description="Call off an agreement (lead or any buddy)")
     @app_commands.describe(

@@ -43,6 +43,10 @@ def render_card(card: ProfileCard, member_name: str) -> discord.Embed:
     embed.add_field(name="Availability", value=capacity, inline=False)
     embed.add_field(name="Shoutouts", value=str(card.shoutouts))
     embed.add_field(name="Jobs completed", value=str(card.jobs_completed))
+    embed.add_field(
+        name="Referrals",
+        value=f"{card.referrals_given} given · {card.referrals_received} received · {card.referrals_won} won",
+    )
     if not p.pings:
         embed.set_footer(text="Not receiving referral pings")
     return embed
