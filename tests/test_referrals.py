@@ -17,7 +17,6 @@ import pytest
 
 from buddybot import referrals
 from buddybot.bot import APOLOGY
-from buddybot.storage import config as config_sql
 from buddybot.testing.harness import FakeUser, Result, Sent
 from tests.conftest import World
 
@@ -25,10 +24,7 @@ SKILL = "bookkeeping"
 TAKE, DECLINE, CLOSE, PICK = "I can take it", "Not this time", "Close", "Pick a volunteer"
 
 
-@pytest.fixture(autouse=True)
-async def no_first_answer_window(world: World) -> None:
-    """These tests are about the post and the pick; the first-answer window has its own (test_lifecycle.py)."""
-    await world.db.write(config_sql.update_config, world.guild.id, {"pitch_window_minutes": 0})
+pytestmark = pytest.mark.usefixtures("no_first_answer_window")  # the window: test_lifecycle.py
 
 
 # -- helpers ---------------------------------------------------------------------------------------------------
