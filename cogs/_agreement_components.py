@@ -311,7 +311,8 @@ class AgainButton(
         )
         await reply(
             interaction,
-            f"Thanks, noted. Nobody else on agreement #{self.agreement_id} will see your answer; moderators "
+            f"Thanks, noted: **{'yes' if self.again else 'no'}** (only you see this). Nobody else on agreement "
+            f"#{self.agreement_id} will see your answer; moderators "
             f"only see totals. You may add a private note.{mutual}",
             view=view,
         )
