@@ -88,6 +88,16 @@ async def _referral(discord: FakeDiscord, guild: FakeGuild, m: dict[str, FakeUse
         before=before,
     )
 
+    t.heading("Bob won the work: he reports it, and Alice is told in the request's thread")
+    confirmation = _latest_with(discord, "Won it")
+    t.action(m["bob"], "presses [Won it] under the pick confirmation")
+    opened = await discord.click(confirmation, "Won it", m["bob"])
+    t.result(m["bob"], opened)
+    t.action(m["bob"], "types the value of the work: 180 (private to Bob, Alice and moderators' totals)")
+    t.result(m["bob"], await discord.submit(opened, m["bob"], value="180"))
+    t.action(m["bob"], "/referral list")
+    t.result(m["bob"], await discord.slash("referral list", m["bob"]))
+
     t.heading("After the appointment, Alice thanks Bob publicly")
     message = "Bob fitted in my bride at a day's notice. Thank you!"
     t.action(m["alice"], f"/shoutout member:bob message:{message}")
@@ -125,6 +135,13 @@ async def _agreement(discord: FakeDiscord, m: dict[str, FakeUser], t: Transcript
     agreement_id = _number_after("agreement:", post)
     for buddy in buddies:
         await click(discord, t, post, "Accept", buddy)
+    t.heading("The day before the job starts, the scheduler reminds everyone on it")
+    clock.current = clock.current.replace(month=11, day=30, hour=9, minute=0)  # 09:00 in London on 30 Nov
+    t.say("   (the clock moves to 30 Nov, 09:00; the scheduler's loop runs its due jobs)")
+    seen = set(discord.messages)
+    await discord.bot.get_cog("Scheduler").run_due()  # type: ignore[union-attr]
+    for sent in [s for i, s in discord.messages.items() if i not in seen and not s.ephemeral]:
+        t.post(sent)
     clock.advance(days=20)
     t.action(m["dev"], f"/agreement complete agreement_id:{agreement_id}")
     done = await discord.slash("agreement complete", m["dev"], agreement_id=agreement_id)
