@@ -20,7 +20,8 @@ from discord.ext import commands, tasks
 from buddybot import agreements as domain
 from buddybot.agreements import TERMS_TEMPLATE, State, TermsText
 from cogs import _agreement_components as components
-from cogs._agreement_components import DYNAMIC_ITEMS, announce, update_post
+from cogs import _agreement_feedback as completion
+from cogs._agreement_components import announce, update_post
 from cogs._agreement_forms import TermsModal
 from cogs._agreement_render import mentions, render_agreement
 from cogs.common import actor, guild_id_of, mention, reply, safe
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MAX_ID = 2**53 - 1
+DYNAMIC_ITEMS = (*components.DYNAMIC_ITEMS, *completion.DYNAMIC_ITEMS)
 
 
 # -- commands ------------------------------------------------------------------------------------------
@@ -145,7 +147,7 @@ class Agreements(
     async def complete(
         self, interaction: discord.Interaction, agreement_id: app_commands.Range[int, 1, MAX_ID]
     ) -> None:
-        await components.complete(interaction, agreement_id)
+        await completion.complete(interaction, agreement_id)
 
     @app_commands.command(name="cancel", description="Call off an agreement (lead or any buddy)")
     @app_commands.describe(
