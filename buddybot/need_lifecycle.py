@@ -68,9 +68,10 @@ def start(
 ) -> datetime:
     """In the unit that stores the request: fix its window and seed, and schedule its follow-ups."""
     opens = now + timedelta(minutes=config.pitch_window_minutes)
-    sql.set_window(conn, need_id, utc_iso(opens), seed())
     if opens > now:
+        sql.set_window(conn, need_id, utc_iso(opens), seed())
         scheduler.schedule(conn, guild_id, "need.open_picks", need_id, opens, now)
+    # no window (0 minutes): picks_open_at stays NULL, the menu is open at once and lists in click order
     scheduler.schedule(
         conn, guild_id, "need.nudge", need_id, now + timedelta(hours=config.nudge_after_hours), now, tag="1"
     )
