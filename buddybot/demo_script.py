@@ -50,6 +50,7 @@ async def play(
 
     await _referral(discord, guild, m, t)
     await _agreement(discord, m, t, clock)
+    await _sharing(discord, guild, m, t)
     await _wrap_up(discord, m, t)
 
 
@@ -149,6 +150,51 @@ async def _agreement(discord: FakeDiscord, m: dict[str, FakeUser], t: Transcript
     ask = _latest_with(discord, "Yes, again")
     for buddy, answer in ((m["carol"], "Yes, again"), (m["erin"], "Yes, again"), (m["bob"], "No")):
         await click(discord, t, ask, answer, buddy)
+
+
+async def _sharing(discord: FakeDiscord, guild: FakeGuild, m: dict[str, FakeUser], t: Transcript) -> None:
+    t.heading("Alice lends her ladder to Carol")
+
+    async def share_add(who: str, name: str, **options: object) -> int:
+        shown = " ".join(f"{k}:{v}" for k, v in options.items())
+        t.action(m[who], f"/share add name:{name} {shown}")
+        payload = discord.command_payload("share add", m[who], guild=guild, **options)
+        payload["data"]["options"][0]["options"].append({"name": "name", "type": 3, "value": name})
+        result = await discord.interact(payload)
+        t.result(m[who], result)
+        return int(result.content.split("**#", 1)[1].split("**", 1)[0])
+
+    async def borrow(who: str, item_id: int, when: str, **options: object) -> Sent:
+        t.action(
+            m[who], f"/borrow item:#{item_id} when:{when}" + "".join(f" {k}:{v}" for k, v in options.items())
+        )
+        result = await discord.slash("borrow", m[who], item=str(item_id), when=when, **options)
+        t.result(m[who], result)
+        return _latest_with(discord, "Approve")
+
+    async def got_it_back(post: Sent, who: FakeUser, condition: str) -> None:
+        t.action(who, "presses [Got it back]")
+        opened = await discord.click(post, "Got it back", who)
+        t.result(who, opened)
+        t.action(who, f"notes the condition: {condition}")
+        t.result(who, await discord.submit(opened, who, condition=condition))
+
+    ladder = await share_add("alice", "Ladder", kind="equipment", details="3 m, aluminium", max_days=7)
+    post = await borrow("carol", ladder, "next week", note="For the new shop sign")
+    await click(discord, t, post, "Approve", m["alice"])
+    await click(discord, t, post, "Handed over", m["alice"])
+    await click(discord, t, post, "Returned", m["carol"])
+    await got_it_back(post, m["alice"], "Fine, back in the shed")
+
+    t.heading("Erin shares four hours of copy-editing with Dev")
+    hours = await share_add("erin", "Copy editing", kind="labour", quantity=10)
+    post = await borrow("dev", hours, "next week", quantity=4)
+    await click(discord, t, post, "Approve", m["erin"])
+    await click(discord, t, post, "Handed over", m["erin"])
+    await click(discord, t, post, "Returned", m["dev"])
+    await got_it_back(post, m["erin"], "Four hours well spent")
+    t.action(m["bob"], "/profile view member:alice")
+    t.result(m["bob"], await discord.slash("profile view", m["bob"], member=m["alice"]))
 
 
 async def click(discord: FakeDiscord, t: Transcript, post: Sent, label: str, who: FakeUser) -> None:

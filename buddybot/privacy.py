@@ -11,10 +11,11 @@ import json
 import sqlite3
 from datetime import datetime, timedelta
 
-from buddybot import referrals
+from buddybot import loans, referrals
 from buddybot.errors import BuddyError
 from buddybot.models import Record, utc_iso
 from buddybot.referrals import NeedState
+from buddybot.scheduler import Notice
 from buddybot.storage import privacy as sql
 from buddybot.storage.db import Database
 
@@ -36,6 +37,7 @@ class Erasure(Record):
     kept_hidden: bool
     closed_needs: list[ClosedNeed]
     left_needs: list[NeedState] = []  # others' open requests they volunteered for: redraw without them
+    notices: list[Notice] = []  # e.g. the next in line for a thing the member gave back
 
 
 def _export(conn: sqlite3.Connection, guild_id: int, user_id: int) -> dict[str, list[dict]]:
@@ -71,7 +73,9 @@ def _erase(conn: sqlite3.Connection, guild_id: int, user_id: int, now: str) -> E
     sql.anonymise_agreements(conn, guild_id, user_id, placeholder, now)
     sql.anonymise_shoutouts(conn, guild_id, user_id, placeholder)
     sql.anonymise_stats(conn, guild_id, user_id, placeholder)
+    notices = loans.erase_member(conn, guild_id, user_id, placeholder, datetime.fromisoformat(now))
     return Erasure(
+        notices=notices,
         placeholder_id=placeholder,
         kept_hidden=kept_hidden,
         closed_needs=[ClosedNeed(need_id=r[0], channel_id=r[1], message_id=r[2]) for r in closed],

@@ -11,6 +11,7 @@ from buddybot.models import DirectoryEntry, OfferResult, Profile, ProfileCard, u
 from buddybot.storage import config as config_sql
 from buddybot.storage import outcomes as outcomes_sql
 from buddybot.storage import registry as sql
+from buddybot.storage import sharing_tallies as tallies_sql
 from buddybot.storage.db import Database
 from buddybot.text import clean_text, clean_url, fold, quote_back
 from buddybot.when import DateWindow, parse_until, parse_when, today_in
@@ -79,7 +80,17 @@ def _card(conn: sqlite3.Connection, guild_id: int, user_id: int, now: datetime) 
         windows=sql.windows_of(conn, guild_id, user_id, today),
         shoutouts=shoutouts,
         jobs_completed=jobs,
+        **_give_and_take(conn, guild_id, user_id),
     )
+
+
+def _give_and_take(conn: sqlite3.Connection, guild_id: int, user_id: int) -> dict[str, dict[str, int]]:
+    """Sharing's tallies for the card: units lent and borrowed (kept up to date as loans start)."""
+    found = tallies_sql.tallies(conn, guild_id, user_id)
+    units = ("items", "hours", "slots")
+    return {
+        role: {u: found[(role, u)] for u in units if found.get((role, u))} for role in ("lent", "borrowed")
+    }
 
 
 async def profile_card(

@@ -10,9 +10,11 @@ from __future__ import annotations
 import sqlite3
 from datetime import UTC, date, datetime, timedelta
 
+from buddybot import sharing_stats
 from buddybot.errors import BuddyError
 from buddybot.guildconfig import require_moderator
 from buddybot.models import Actor, Record
+from buddybot.sharing_stats import SharingStats
 from buddybot.storage import lifecycle as lifecycle_sql
 from buddybot.storage import outcomes as outcomes_sql
 from buddybot.storage import stats as sql
@@ -136,6 +138,7 @@ class Stats(Record):
     shoutouts: int
     weekly: list[WeekPoint]
     after: AfterHandshake = AfterHandshake()
+    sharing: SharingStats | None = None  # lending between members (buddybot/sharing_stats.py)
 
     @property
     def fill_rate(self) -> float | None:
@@ -247,6 +250,7 @@ def compute(conn: sqlite3.Connection, guild_id: int, period: str, now: datetime)
         weekly=_weeks(sql.weekly(conn, guild_id, chart_from.isoformat()), chart_from, this_monday,
                       trim=start is None),
         after=after_handshake(conn, guild_id, start, today),
+        sharing=sharing_stats.compute(conn, guild_id, kind, key),
     )  # fmt: skip
 
 

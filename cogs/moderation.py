@@ -1,4 +1,4 @@
-"""/mod remove-need, /mod hide-member, /mod unhide-member: moderators only, every action audited."""
+"""/mod remove-need, /mod remove-share, /mod hide-member, /mod unhide-member: moderators only, every action audited."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from buddybot import moderation
+from buddybot import moderation, sharing
 from cogs.common import actor, guild_id_of, reply
 
 if TYPE_CHECKING:
@@ -40,6 +40,28 @@ class Moderation(commands.GroupCog, group_name="mod", group_description="Moderat
         editor = getattr(self.bot.get_cog("Referrals"), "editor", None)
         if editor is not None:
             await editor.show(state)
+
+    @app_commands.command(name="remove-share", description="Take down a shared thing (abuse, spam)")
+    @app_commands.describe(
+        item_id="The shared thing's number (#12 in /share find)", reason="Why (kept in the moderation log)"
+    )
+    async def remove_share(
+        self,
+        interaction: discord.Interaction,
+        item_id: app_commands.Range[int, 1],
+        reason: app_commands.Range[str, 1, moderation.MAX_REASON],
+    ) -> None:
+        removed = await sharing.moderator_remove(
+            self.bot.db, guild_id_of(interaction), actor(interaction), item_id, reason, now=self.bot.now()
+        )
+        await reply(
+            interaction,
+            f"Shared thing #{item_id} is removed; {len(removed.ended)} pending request(s) on it are cancelled. "
+            "Loans already out run to their end.",
+        )
+        cog = self.bot.get_cog("Sharing")  # looked up by name: extensions are separate modules
+        if cog is not None:
+            await cog.after_removal(removed)  # type: ignore[attr-defined]
 
     @app_commands.command(
         name="hide-member", description="Hide a member from the directory and referral matching"

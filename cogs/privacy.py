@@ -14,6 +14,7 @@ from discord.ext import commands
 
 from buddybot import privacy
 from buddybot.bot import report_error
+from cogs._sharing_views import deliver as deliver_loan_notices
 from cogs.common import NO_PINGS, guild_id_of, reply
 
 if TYPE_CHECKING:
@@ -69,6 +70,7 @@ class EraseButton(
             await _close_post(bot, need)
         for state in erasure.left_needs:
             bot.dispatch("need_changed", state)  # the referrals cog redraws the post without them
+        await deliver_loan_notices(bot, erasure.notices)
 
 
 async def _close_post(bot: BuddyBot, need: privacy.ClosedNeed) -> None:

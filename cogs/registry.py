@@ -47,9 +47,16 @@ def render_card(card: ProfileCard, member_name: str) -> discord.Embed:
         name="Referrals",
         value=f"{card.referrals_given} given · {card.referrals_received} received · {card.referrals_won} won",
     )
+    embed.add_field(name="Lent", value=_units(card.lent))
+    embed.add_field(name="Borrowed", value=_units(card.borrowed))
     if not p.pings:
         embed.set_footer(text="Not receiving referral pings")
     return embed
+
+
+def _units(counts: dict[str, int]) -> str:
+    """Give and take: "3 items, 4 hours" (sharing)."""
+    return ", ".join(f"{n} {unit if n != 1 else unit[:-1]}" for unit, n in counts.items()) or "nothing yet"
 
 
 def render_directory(

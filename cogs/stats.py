@@ -13,6 +13,7 @@ from discord.ext import commands
 from buddybot import stats
 from buddybot.chart import requests_per_week_png
 from buddybot.outcomes import format_value
+from buddybot.sharing_stats import SharingStats
 from cogs.common import actor, guild_id_of, mention, reply, safe
 
 if TYPE_CHECKING:
@@ -125,9 +126,35 @@ def render_stats(s: stats.Stats) -> discord.Embed:
             f"responders ({after.fastest_decile_size} members)"
         ),
     )
+    if s.sharing is not None:
+        _sharing_fields(embed, s.sharing)
     embed.set_image(url=f"attachment://{CHART_NAME}")
     embed.set_footer(text="Repeat pairs: members who worked together for a second time in the period.")
     return embed
+
+
+def _sharing_fields(embed: discord.Embed, s: SharingStats) -> None:
+    """Lending between members: loans, on-time returns, median length, labour hours, top lenders, overdue."""
+    on_time = _share(s.returned_on_time / s.loans_returned if s.loans_returned else None)
+    median = "–" if s.median_days is None else f"{s.median_days:g} day{'' if s.median_days == 1 else 's'}"
+    embed.add_field(
+        name="Sharing",
+        value=(
+            f"{s.loans_started} loans started · {s.loans_returned} returned ({on_time} on time)\n"
+            f"median loan {median} · {s.labour_hours} labour hours shared"
+        ),
+    )
+    lenders = [stats.Ranked(key=k, count=n) for k, n in s.top_lenders]
+    embed.add_field(name="Top lenders", value=_ranked(lenders, members=True))
+    lines = [
+        f"#{o.loan_id} {safe(o.item_name, 40)} · {mention(o.borrower_id)} · due {o.due_on.isoformat()}"
+        + (" · moderators told" if o.escalated else "")
+        for o in s.overdue
+    ]
+    more = f"\n… and {s.overdue_now - len(lines)} more" if s.overdue_now > len(lines) else ""
+    embed.add_field(
+        name=f"Overdue now ({s.overdue_now})", value=("\n".join(lines) + more) or "none", inline=False
+    )
 
 
 class Stats(commands.Cog):

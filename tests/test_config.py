@@ -107,6 +107,14 @@ async def test_the_configured_moderator_role_counts_as_moderator(world: World) -
         ({"timezone": "x" * 200}, "not a time zone"),
         ({"max_pings": 3, "timezone": "Nowhere/Land"}, "not a time zone"),
         ({}, "Tell me what to change"),
+        ({"currency": "£££"}, "three-letter ISO code"),
+        ({"currency": "G8P"}, "three-letter ISO code"),
+        ({"locale": "en-XX"}, "Discord's locale codes"),
+        ({"pitch_window_minutes": 241}, "between 0 and 240"),
+        ({"pitch_window_minutes": -1}, "between 0 and 240"),
+        ({"nudge_after_hours": 0}, "between 1 and 336"),
+        ({"labour_hours_per_week": 169}, "between 1 and 168"),
+        ({"pledge_cap_percent": 0}, "between 1 and 100"),
     ],
 )
 async def test_bad_values_are_refused_and_nothing_is_saved(world: World, options, fragment) -> None:
@@ -115,6 +123,34 @@ async def test_bad_values_are_refused_and_nothing_is_saved(world: World, options
     assert r.ephemeral and fragment in r.content, r.content
     assert r.allowed_mentions == {"parse": []}
     assert config_rows(world) == [] and rows(world, "SELECT count(*) FROM mod_audit") == [(0,)]
+
+
+async def test_lifecycle_sharing_and_group_buy_settings_are_saved_normalised(world: World) -> None:
+    sharing, mods = world.guild.channel("general"), world.guild.channel("shoutouts")
+    r = await world.discord.slash(
+        "config set",
+        world.mod,
+        currency="eur",
+        locale="EN-us",
+        pitch_window_minutes=0,
+        nudge_after_hours=48,
+        sharing_channel=sharing,
+        mod_channel=mods,
+        labour_hours_per_week=10,
+        groupbuy_channel=sharing,
+        pledge_cap_percent=25,
+    )
+    assert r.content == "Settings saved."
+    assert (
+        "Currency: EUR" in r.text()
+        and "Date locale: en-US" in r.text()
+        and "First-answer window: 0 min" in r.text()
+    )
+    assert rows(
+        world,
+        "SELECT currency, locale, pitch_window_minutes, nudge_after_hours, sharing_channel_id, mod_channel_id,"
+        " labour_hours_per_week, groupbuy_channel_id, pledge_cap_percent FROM guild_config",
+    ) == [("EUR", "en-US", 0, 48, sharing, mods, 10, sharing, 25)]
 
 
 async def test_everyone_cannot_become_the_moderator_role(world: World) -> None:

@@ -28,4 +28,9 @@ async def test_demo_plays_the_full_scenario(tmp_path) -> None:
         assert conn.execute("SELECT state FROM agreements").fetchall() == [("completed",)]
         assert conn.execute("SELECT count(*) FROM agreement_feedback").fetchone()[0] == 3
         assert conn.execute("SELECT count(*) FROM shoutouts").fetchone()[0] == 1
+        assert conn.execute("SELECT kind, quantity, state, closed_how FROM loans ORDER BY id").fetchall() == [
+            ("equipment", 1, "closed", "returned"),
+            ("labour", 4, "closed", "returned"),
+        ]
+    assert "Lent: 1 item" in text and "4 labour hours shared" in text
     assert json.dumps(transcript.lines)  # printable, no stray objects

@@ -250,6 +250,25 @@ async def _cancel(w: World, m: Measure) -> None:
     ok(await m(w.discord.slash("agreement cancel", w.bob, agreement_id=agreement_id, reason="Client left")))
 
 
+@scenario("share add", "share list", "share find", "share remove", "borrow", "LoanButton", "mod remove-share")
+async def _sharing(w: World, m: Measure) -> None:
+    from tests.test_sharing import share_add
+
+    ok(await m(share_add(w, w.alice, "Ladder")))
+    ok(await m(w.discord.slash("share list", w.bob, member=w.alice)))
+    ok(await m(w.discord.slash("share find", w.bob, query="lad")))
+    payload = w.discord.command_payload("borrow", w.bob, guild=w.guild, focused="item", item="lad", when="x")
+    (choice,) = (await m(w.discord.interact(payload))).choices()
+    post = posted(w, ok(await m(w.discord.slash("borrow", w.bob, item=choice["value"], when="1-3 dec"))))
+    for label, who in (("Approve", w.alice), ("Handed over", w.alice), ("Returned", w.bob)):
+        ok(await m(w.discord.click(post, label, who)))
+    opened = await m(w.discord.click(post, "Got it back", w.alice))
+    ok(await m(w.discord.submit(opened, w.alice, condition="fine")))
+    ok(await m(share_add(w, w.alice, "Drill")))
+    ok(await m(w.discord.slash("share remove", w.alice, item="2")))
+    ok(await m(w.discord.slash("mod remove-share", w.mod, item_id=1, reason="spam")))
+
+
 @scenario("privacy export", "privacy delete", "EraseButton")
 async def _privacy(w: World, m: Measure) -> None:
     await w.discord.slash("profile set", w.alice, business="Alice's Books")

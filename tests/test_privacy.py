@@ -13,12 +13,14 @@ from buddybot.storage import privacy as privacy_sql
 from buddybot.storage import referrals as referrals_sql
 from buddybot.testing.harness import Sent
 from tests.conftest import World
+from tests.test_sharing import borrow, share
 from tests.test_stats import Seeder, ts
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
-ALICE_TEXTS = ("Alice Accounts", "alice's secret client", "alice note", "Alice's terms")
+ALICE_TEXTS = ("Alice Accounts", "alice's secret client", "alice note", "Alice's terms", "Alice's long ladder",
+               "alice condition text", "alice borrowing text")  # fmt: skip
 OTHERS_TEXTS = ("Bob Builds", "bob's private client", "bob private note", "bob's reason text", "carol praises bob",
-                "Bobby Display", "Carol Creates")  # fmt: skip
+                "Bobby Display", "Carol Creates", "bob borrowing text")  # fmt: skip
 
 
 def rows(world: World, sql: str, *params: object) -> list[tuple]:
@@ -43,6 +45,7 @@ async def build_community(world: World) -> dict[str, int]:
     await d.slash("mod unhide-member", world.mod, member=world.bob)
     await d.slash("mod hide-member", world.mod, member=world.alice, reason="checking alice")
     await d.slash("mod unhide-member", world.mod, member=world.alice)
+    await build_sharing(world)
     with sqlite3.connect(world.db_path) as conn:
         s = Seeder(conn, g)
         ids = {}
@@ -90,6 +93,25 @@ async def build_community(world: World) -> dict[str, int]:
     return ids
 
 
+async def build_sharing(world: World) -> None:
+    """Alice lent her ladder to Bob (closed), is lent Carol's drill (approved), and waits for Bob's van."""
+    d = world.discord
+    ladder = await share(world, world.alice, "Alice's long ladder")
+    _, post = await borrow(world, world.bob, ladder, note="bob borrowing text")
+    await d.click(post, "Approve", world.alice)
+    await d.click(post, "Handed over", world.alice)
+    await d.submit(
+        await d.click(post, "Got it back", world.alice), world.alice, condition="alice condition text"
+    )
+    drill = await share(world, world.carol, "Drill")
+    _, post = await borrow(world, world.alice, drill, note="alice borrowing text")
+    await d.click(post, "Approve", world.carol)
+    van = await share(world, world.bob, "Van", kind="space")
+    await borrow(world, world.carol, van)
+    r, post = await borrow(world, world.alice, van)
+    assert post is None and "waiting list" in r.content
+
+
 # An independent oracle: which rows are Alice's, written plainly (no care for indexes).
 ORACLE = {
     "members": "SELECT * FROM members WHERE guild_id = :g AND user_id = :u",
@@ -112,10 +134,15 @@ ORACLE = {
     "shoutouts": "SELECT * FROM shoutouts WHERE giver_id = :u OR receiver_id = :u",
     "mod_audit": "SELECT * FROM mod_audit WHERE actor_id = :u OR (target_type = 'member' AND target_id = :u) "
                  "OR (target_type = 'need' AND target_id IN (SELECT id FROM needs WHERE requester_id = :u))",
-    "stat_counts": "SELECT * FROM stat_counts WHERE key = CAST(:u AS TEXT) AND metric LIKE 'ref_%'",
+    "stat_counts": "SELECT * FROM stat_counts WHERE key = CAST(:u AS TEXT) "
+                   "AND (metric LIKE 'ref_%' OR metric = 'share_lent')",
     "stat_pairs": "SELECT * FROM stat_pairs WHERE a = :u OR b = :u",
     "stat_first_volunteer": "SELECT * FROM stat_first_volunteer WHERE need_id IN "
                             "(SELECT id FROM needs WHERE requester_id = :u)",
+    "shared_items": "SELECT * FROM shared_items WHERE owner_id = :u",
+    "loans": "SELECT * FROM loans WHERE owner_id = :u OR borrower_id = :u",
+    "loan_waits": "SELECT * FROM loan_waits WHERE user_id = :u",
+    "share_tallies": "SELECT * FROM share_tallies WHERE user_id = :u",
 }  # fmt: skip
 
 
@@ -158,6 +185,9 @@ async def test_export_has_every_row_about_the_member_and_no_one_elses_data(world
         assert table_rows, f"the scenario should give alice a row in {table}"
         if table == "agreement_members":  # other members' display names are theirs, not hers
             table_rows = [r if r["user_id"] == world.alice.id else {k: v for k, v in r.items() if k != "name"}
+                          for r in table_rows]  # fmt: skip
+        if table == "loans":  # and a note a borrower wrote to her
+            table_rows = [r if r["borrower_id"] == world.alice.id else {k: v for k, v in r.items() if k != "note"}
                           for r in table_rows]  # fmt: skip
         if table == "agreements":  # so is a cancellation reason someone else wrote
             table_rows = [r if r["closed_by"] in (None, world.alice.id) else

@@ -35,10 +35,15 @@ EXPORTED: dict[str, str] = {
     "shoutouts": "guild_id = :g AND (giver_id = :u OR receiver_id = :u)",
     "mod_audit": "guild_id = :g AND (actor_id = :u OR (target_type = 'member' AND target_id = :u) "
     f"OR (target_type = 'need' AND target_id IN ({_MY_NEEDS})))",
-    "stat_counts": "guild_id = :g AND metric IN ('ref_given', 'ref_received') AND key = :k",
+    "stat_counts": "guild_id = :g AND metric IN ('ref_given', 'ref_received', 'share_lent') AND key = :k",
     "stat_pairs": "guild_id = :g AND ((kind IN ('r', 'a') AND a = :u) OR b = :u)",
     "stat_first_volunteer": f"need_id IN ({_MY_NEEDS})",
     "responder_speed": "guild_id = :g AND user_id = :u",
+    # sharing (migration 008)
+    "shared_items": "guild_id = :g AND owner_id = :u",
+    "loans": "guild_id = :g AND (owner_id = :u OR borrower_id = :u)",
+    "loan_waits": "guild_id = :g AND user_id = :u",
+    "share_tallies": "guild_id = :g AND user_id = :u",
 }
 NOT_PERSONAL = frozenset(
     {"meta", "guild_config", "skills", "skill_aliases", "erasures", "stat_periods", "stat_totals",
@@ -51,6 +56,7 @@ NOT_PERSONAL = frozenset(
 _OTHERS_TEXT: dict[str, tuple[str, str]] = {
     "agreement_members": ("user_id", "name"),  # another party's display name
     "agreements": ("closed_by", "reason"),  # a cancellation reason someone else wrote
+    "loans": ("borrower_id", "note"),  # a borrower's note to the member as owner
 }
 
 
