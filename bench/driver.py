@@ -53,10 +53,18 @@ class BenchWorld:
     """One bot process on one seeded guild; members are the seeded ones (member i = MEMBER_BASE + i)."""
 
     def __init__(
-        self, db_path: str | Path, *, bot_factory: Callable[[], discord.Client] | None = None
+        self,
+        db_path: str | Path,
+        *,
+        bot_factory: Callable[[], discord.Client] | None = None,
+        strict: bool = False,
+        round_trip_s: float = 0.0,
     ) -> None:
+        """`strict`: Discord's rate limits on, in real time (the Monday-morning burst); otherwise off, so
+        the in-process measurements see our own work only. `round_trip_s`: the delay of every REST call."""
         self.db_path = Path(db_path)
-        self.discord = FakeDiscord(spec=None)
+        self.discord = FakeDiscord(spec=None, rate_limits=strict, virtual_time=False)
+        self.discord.session.latency = round_trip_s
         self.clock = FakeClock(NOW)
         self.guild = FakeGuild(
             id=GUILD_ID,

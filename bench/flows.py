@@ -63,13 +63,13 @@ class Need(Op):
 
 
 def need_posted(result: Result) -> bool:
-    """The requester was told their request is posted (the followup after the deferred answer)."""
-    return any(
-        c.method == "POST"
-        and c.path.startswith("/webhooks/")
-        and c.status == 200
-        and (c.json or {}).get("content", "").startswith("Posted your request")
-        for c in result.followups
+    """The requester saw their request: it was the answer, or the answer links to the post."""
+    answered = [c for c in result.callbacks if c.status == 200] + [
+        c for c in result.followups if c.status == 200
+    ]
+    return bool(answered) and (
+        any(TAKE in str(c.json) for c in result.callbacks if c.status == 200)
+        or result.told.startswith("Posted your request")
     )
 
 
@@ -111,11 +111,7 @@ class Take(Op):
         return world.click(self.posts[i // self.PER_POST], TAKE, world.member(self.volunteers[i]))
 
     def check(self, world: BenchWorld, result: Result) -> None:
-        if (
-            not result.callbacks
-            or result.callbacks[0].status != 200
-            or not result.content.startswith("Thanks")
-        ):
+        if not result.callbacks or result.callbacks[0].status != 200 or not result.told.startswith("Thanks"):
             raise BenchError(f"{TAKE}: {result.calls[0].json if result.calls else 'no answer'}")
 
 

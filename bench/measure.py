@@ -28,6 +28,7 @@ class Series:
     floor: list[float] = field(default_factory=list)  # µs, the floor batches interleaved with it
     ack: list[float] = field(default_factory=list)  # µs, to the interaction callback
     ratios: list[float] = field(default_factory=list)  # per round
+    round_trips: int = 0  # the most sequential REST round trips to the final answer seen in a sample
 
     def add_round(self, samples: Sequence[float], floor: Sequence[float], ack: Sequence[float] = ()) -> None:
         self.samples += samples
@@ -48,6 +49,8 @@ class Series:
         }
         if self.ack:
             out["ack_median_us"] = round(median(self.ack), 1)
+            out["ack_p99_us"] = round(percentile(self.ack, 99), 1)
+        out["round_trips"] = self.round_trips
         return out
 
 
@@ -104,6 +107,7 @@ async def run_rounds(
             for _ in range(per_round):
                 sample, result = await world.timed(op.payload(world, counters[op.name]))
                 op.check(world, result)
+                series[op.name].round_trips = max(series[op.name].round_trips, result.round_trips)
                 counters[op.name] += 1
                 done.append(sample.done_ns / 1000)
                 ack.append(sample.ack_ns / 1000)

@@ -33,6 +33,7 @@ from bench import queries, report  # noqa: E402
 from bench.driver import BenchWorld  # noqa: E402
 from bench.flows import add_flow_ops, bursts  # noqa: E402
 from bench.measure import run_rounds  # noqa: E402
+from bench.monday import monday_morning  # noqa: E402
 from bench.seed import CACHE, FULL, QUICK, Scale, ensure_seeded, working_copy  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
@@ -178,9 +179,14 @@ def main() -> None:
     log("/stats figures (plain sqlite3)")
     results["stats_figures"] = queries.stats_figures(db, rounds=11, per_round=3 if args.quick else 10)
     results["stats_chart"] = queries.chart_render(db, 5 if args.quick else 30)
+    log("Monday morning: one referrals channel, strict rate limits, 50 ms round trips")
+    results["monday_morning"] = asyncio.run(monday_morning(db, scale, quick=args.quick, log=log))
     metrics = asyncio.run(interactive(db, scale, args))
     results["bursts"] = metrics.pop("bursts")
     results["metrics"] = metrics
+    results["round_trips"] = {
+        name: m["round_trips"] for name, m in metrics.items() if isinstance(m, dict) and "round_trips" in m
+    }
     if not args.no_rss:
         log("peak RSS (child processes)")
         results["rss"] = peak_rss(db, args.quick)

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 import aiohttp
 import discord
 from discord import app_commands
-from discord.ext import commands
+from discord.ext import commands, tasks
 
 from buddybot.errors import BuddyError
 from buddybot.settings import Settings
@@ -140,6 +140,15 @@ class BuddyBot(commands.Bot):
             await self.load_extension(name)
         if self.sync_commands:
             await self.sync_if_changed()
+        self.idle_checkpoint.start()
+
+    @tasks.loop(seconds=0.5)
+    async def idle_checkpoint(self) -> None:
+        """Checkpoint the WAL between interactions, never inside one (see storage/db.py)."""
+        try:
+            await self.db.checkpoint_if_idle()
+        except Exception:
+            log.exception("idle WAL checkpoint failed; SQLite's own checkpoint remains as a safety net")
 
     def command_tree_hash(self, guild: discord.abc.Snowflake | None = None) -> str:
         payload = [command.to_dict(self.tree) for command in self.tree.get_commands(guild=guild)]
@@ -168,6 +177,7 @@ class BuddyBot(commands.Bot):
         return True
 
     async def close(self) -> None:
+        self.idle_checkpoint.cancel()
         try:
             await super().close()
         finally:

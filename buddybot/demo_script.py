@@ -217,7 +217,7 @@ async def _wrap_up(discord: FakeDiscord, m: dict[str, FakeUser], t: Transcript) 
     t.action(m["maya"], "/stats period:month")
     r = await discord.slash("stats", m["maya"], period="month")
     t.result(m["maya"], r)
-    for call in r.callbacks:
+    for call in r.callbacks + r.followups:  # the chart follows the figures
         for name, blob in call.files:
             kind = "PNG image" if blob.startswith(PNG_MAGIC) else "file"
             t.say(f"     attachment: {name} ({len(blob):,} bytes, {kind})")

@@ -252,6 +252,11 @@ async def record_post(
     await db.write(sql.set_post, need_id, channel_id, message_id, thread_id)
 
 
+async def record_thread(db: Database, need_id: int, thread_id: int | None) -> None:
+    """Only when the thread could not be made (record_post assumed the message's id)."""
+    await db.write(sql.set_thread, need_id, thread_id)
+
+
 async def discard_need(db: Database, need_id: int) -> None:
     """The post could not be made: forget the request and give the pinged members their counters back."""
     await db.write(sql.delete_need, need_id)

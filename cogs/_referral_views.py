@@ -236,29 +236,33 @@ class PickSelect(
 
 # -- keeping the post current ---------------------------------------------------------------------------------
 class PostEditor:
-    """Edits a need's post so the newest version wins, however many clicks interleave.
+    """Keeps each request's post showing its newest state, however many clicks and edits interleave.
 
-    Each state carries the need's version (bumped in the same unit as the change). Edits of one post
-    run one at a time; a waiting edit that is no longer the newest is skipped, so 20 concurrent
-    volunteers cost about two edits and the post ends showing all 20.
+    Every state carries the need's version (bumped in the same unit as the change), and every render
+    shows the newest state known for that post. A click on the post is answered with the post itself
+    (interaction callback type 7, `answer`): no channel rate-limit bucket is used, and the clicker sees
+    the change in one round trip. Other changes (expiry, /need close, an erasure) edit the post through
+    the channel (`show`). Discord may apply overlapping renders out of order, so when renders of one
+    post overlapped, the last to finish sends one more edit with the newest state: through its own
+    interaction's webhook when it has one, so a burst of clicks never touches the channel's bucket.
 
-    A bot that runs for months must not grow with every request ever made: a post's lock lives only
-    while an edit holds or awaits it, and the version shown is kept for open requests and for the
-    ENDED_REMEMBERED most recently ended ones (so a late redraw never reopens an ended post); both
-    maps are bounded (a request that ends without passing through here drops out of the open map).
+    A bot that runs for months must not grow with every request ever made: the in-flight maps hold only
+    posts being rendered, and the version shown is kept for open requests and for the ENDED_REMEMBERED
+    most recently ended ones (so a late redraw never reopens an ended post); both maps are bounded.
     """
 
     def __init__(self, bot: commands.Bot) -> None:
         self.bot = bot
-        self._latest: dict[int, tuple[NeedState, int, int]] = {}
+        self._newest: dict[int, NeedState] = {}  # posts being rendered -> newest state known
+        self._inflight: dict[int, int] = {}  # posts being rendered -> renders in flight
+        self._overlapped: set[int] = set()  # posts whose renders overlapped since they were last idle
         self._shown: OrderedDict[int, int] = OrderedDict()  # open needs -> version on their post
         self._ended: OrderedDict[int, int] = OrderedDict()  # recently ended needs -> final version
-        self._locks: dict[int, asyncio.Lock] = {}
-        self._users: dict[int, int] = {}  # need id -> edits holding or awaiting its lock
+        self._tasks: set[asyncio.Task[None]] = set()  # correcting edits under way
 
     def tracked(self) -> int:
         """How many requests the editor remembers anything about (tests check that this stays bounded)."""
-        return len(self._shown) + len(self._ended) + len(self._locks) + len(self._latest)
+        return len(self._shown) + len(self._ended) + len(self._newest) + len(self._inflight)
 
     def _version_shown(self, need_id: int) -> int:
         return self._shown.get(need_id, self._ended.get(need_id, -1))
@@ -270,42 +274,94 @@ class PostEditor:
             else (self._ended, self._shown, ENDED_REMEMBERED)
         )
         other.pop(need.id, None)
+        if kept.get(need.id, -1) > need.version:
+            return
         kept[need.id] = need.version
         kept.move_to_end(need.id)
         while len(kept) > limit:
             kept.popitem(last=False)
 
+    def _begin(self, state: NeedState) -> NeedState:
+        need_id = state.need.id
+        known = self._newest.get(need_id)
+        if known is None or known.need.version < state.need.version:
+            self._newest[need_id] = known = state
+        if self._inflight.get(need_id):
+            self._overlapped.add(need_id)
+        self._inflight[need_id] = self._inflight.get(need_id, 0) + 1
+        return known
+
+    def _end(self, rendered: NeedState, again: Callable[[NeedState], Awaitable[Any]]) -> None:
+        """One render finished; the last of overlapping ones schedules a correcting render if needed."""
+        need_id = rendered.need.id
+        self._inflight[need_id] -= 1
+        if self._inflight[need_id]:
+            return
+        del self._inflight[need_id]
+        newest = self._newest.pop(need_id)
+        overlapped = need_id in self._overlapped
+        self._overlapped.discard(need_id)
+        if overlapped or newest.need.version > rendered.need.version:
+            task = asyncio.get_running_loop().create_task(self._correct(newest, again))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        else:
+            self._remember(newest.need)
+
+    async def _correct(self, state: NeedState, again: Callable[[NeedState], Awaitable[Any]]) -> None:
+        newest = self._begin(state)
+        try:
+            await again(newest)
+        except POST_ERRORS:
+            log.warning("could not correct the post of need %s", state.need.id, exc_info=True)
+        finally:
+            self._end(newest, again)
+
+    async def answer(self, interaction: discord.Interaction, state: NeedState) -> bool:
+        """Answer a click on the request's own post with the post showing the newest state (type 7).
+
+        False (nothing sent) when the click came from another message: the caller replies instead.
+        """
+        message = interaction.message
+        if message is None or (state.need.message_id not in (None, message.id)):
+            return False
+        newest = self._begin(state)
+
+        async def again(latest: NeedState) -> None:
+            await interaction.edit_original_response(**_post_body(latest))
+
+        try:
+            await interaction.response.edit_message(**_post_body(newest))
+        finally:
+            self._end(newest, again)
+        return True
+
     async def show(
         self, state: NeedState, channel_id: int | None = None, message_id: int | None = None
     ) -> None:
+        """Edit the post through its channel (for changes that are not a click on it)."""
         need = state.need
         channel_id, message_id = need.channel_id or channel_id, need.message_id or message_id
         if not channel_id or not message_id:
             return
-        pending = self._latest.get(need.id)
-        if pending is None or pending[0].need.version < need.version:
-            self._latest[need.id] = (state, channel_id, message_id)
-        lock = self._locks.setdefault(need.id, asyncio.Lock())
-        self._users[need.id] = self._users.get(need.id, 0) + 1
-        try:
-            async with lock:
-                await self._edit_newest(need.id)
-        finally:
-            self._users[need.id] -= 1
-            if not self._users[need.id]:
-                del self._users[need.id], self._locks[need.id]
-
-    async def _edit_newest(self, need_id: int) -> None:
-        newest = self._latest.pop(need_id, None)
-        if newest is None or self._version_shown(need_id) >= newest[0].need.version:
-            return
-        state, channel_id, message_id = newest
+        if need.id not in self._inflight and self._version_shown(need.id) >= need.version:
+            return  # a late redraw of an older state: the post already shows a newer one
         post = self.bot.get_partial_messageable(channel_id).get_partial_message(message_id)
+
+        async def edit(latest: NeedState) -> None:
+            await post.edit(**_post_body(latest))
+
+        newest = self._begin(state)
         try:
-            await post.edit(embed=render_need(state), view=need_view(state), allowed_mentions=NO_PINGS)
+            await edit(newest)
         except POST_ERRORS:
-            log.warning("could not update the post of need %s", need_id, exc_info=True)
-        self._remember(state.need)
+            log.warning("could not update the post of need %s", need.id, exc_info=True)
+        finally:
+            self._end(newest, edit)
+
+
+def _post_body(state: NeedState) -> dict[str, Any]:
+    return {"embed": render_need(state), "view": need_view(state), "allowed_mentions": NO_PINGS}
 
 
 def post_failure(error: BaseException, channel_id: int) -> str:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import date
+from typing import TypeVar
 
 import discord
+import discord.http
 from discord import app_commands
 
 from buddybot import registry
@@ -12,9 +16,22 @@ from buddybot.errors import BuddyError
 from buddybot.models import Actor
 from buddybot.text import mention
 
-__all__ = ["NO_PINGS", "actor", "guild_id_of", "mention", "pings", "reply", "safe", "short_date"]
+__all__ = [
+    "NO_PINGS",
+    "actor",
+    "channel_is_busy",
+    "guild_id_of",
+    "mention",
+    "pings",
+    "post_before_answering",
+    "reply",
+    "safe",
+    "short_date",
+]
 
 NO_PINGS = discord.AllowedMentions.none()
+ACK_GUARD_S = 2.0  # Discord drops an interaction not acknowledged within 3 s
+T = TypeVar("T")
 
 
 def pings(*user_ids: int) -> discord.AllowedMentions:
@@ -84,3 +101,53 @@ async def skill_autocomplete(
     db = interaction.client.db  # type: ignore[attr-defined]
     names = await registry.skill_choices(db, interaction.guild_id, current[:100])
     return [app_commands.Choice(name=n[:100], value=n[:100]) for n in names]
+
+
+def channel_is_busy(client: discord.Client, channel_id: int) -> bool:
+    """Would a new message in this channel wait for Discord's per-channel bucket?
+
+    Reads discord.py's own bucket for POST /channels/{id}/messages, which it keeps from Discord's
+    X-RateLimit headers (discord.py 2.7 internals: tests/test_harness.py fails first if they move).
+    """
+    http = client.http
+    route = discord.http.Route("POST", "/channels/{channel_id}/messages", channel_id=channel_id)
+    bucket_hash = http._bucket_hashes.get(route.key)
+    key = f"{bucket_hash or route.key}:{route.major_parameters}"
+    bucket = http._buckets.get(key)
+    if bucket is None:
+        return False
+    # discord.py makes the request that spends a bucket's last token wait for the reset before it
+    # returns, so one token left is already busy (a bucket that never saw Discord's headers has limit 1).
+    last = 1 if bucket.limit > 1 else 0
+    return bool(bucket._pending_requests) or (bucket.remaining <= last and not bucket.is_expired())
+
+
+async def post_before_answering(
+    interaction: discord.Interaction, post: Callable[[], Awaitable[T]], *, busy: bool
+) -> T:
+    """Make a channel post first, so the answer can link to it in one more round trip (two in all).
+
+    When the channel's bucket is spent (`busy`), or the post is not made ACK_GUARD_S after the
+    interaction was created (a queue of work may come first), the interaction is deferred (privately)
+    so Discord's 3 s deadline holds; `reply` then sends a follow-up.
+    """
+    left = ACK_GUARD_S - (discord.utils.utcnow() - interaction.created_at).total_seconds()
+    if busy or left <= 0:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        return await post()
+    deferring = False
+
+    async def guard() -> None:
+        nonlocal deferring
+        await asyncio.sleep(left)
+        deferring = True
+        await interaction.response.defer(ephemeral=True, thinking=True)
+
+    timer = asyncio.ensure_future(guard())
+    try:
+        return await post()
+    finally:
+        if deferring:
+            await timer  # let a defer under way finish (or raise) before anyone answers
+        else:
+            timer.cancel()

@@ -40,7 +40,17 @@ from cogs._referral_views import (
     render_need,
     reported,
 )
-from cogs.common import actor, guild_id_of, mention, pings, reply, safe, skill_autocomplete
+from cogs.common import (
+    actor,
+    channel_is_busy,
+    guild_id_of,
+    mention,
+    pings,
+    post_before_answering,
+    reply,
+    safe,
+    skill_autocomplete,
+)
 from cogs.referral_outcomes import outcome_view
 
 if TYPE_CHECKING:
@@ -133,45 +143,64 @@ class Referrals(commands.Cog, name=COG_NAME):
             now=self.bot.now(),
         )
         need = opened.state.need
-        try:  # stored: from here on Discord's answers (and its retries) may take a while
-            await interaction.response.defer(ephemeral=True, thinking=True)
-        except BaseException:
-            await referrals.discard_need(self.bot.db, need.id)  # nobody will see it: keep nothing
-            raise
         channel_id = opened.channel_id or interaction.channel_id
+        here = channel_id == interaction.channel_id
         try:
-            message = await self._post(channel_id, guild_id, opened)
+            if here:  # the request is the answer: one round trip, and no channel bucket
+                answered = await interaction.response.send_message(**self._post_body(opened))
+                message = answered.resource
+                assert isinstance(message, discord.InteractionMessage)
+            else:
+                message = await post_before_answering(
+                    interaction,
+                    lambda: self._post(channel_id, guild_id, opened),
+                    busy=channel_is_busy(self.bot, channel_id),
+                )
         except POST_ERRORS as error:
-            await referrals.discard_need(self.bot.db, need.id)
+            await referrals.discard_need(self.bot.db, need.id)  # nobody will see it: keep nothing
             log.warning("could not post need %s in channel %s: %r", need.id, channel_id, error)
-            await reply(interaction, post_failure(error, channel_id))
-            return
-        thread_id = await self._thread(message, need)
-        await referrals.record_post(self.bot.db, need.id, channel_id, message.id, thread_id)
-        url = jump_url(guild_id, channel_id, message.id)
-        if opened.pinged:
-            who = f"pinged {len(opened.pinged)} member{'s' if len(opened.pinged) != 1 else ''} who offer it"
-        else:
-            who = (
-                "couldn't ping anyone right now (nobody who offers it is free and has pings on), "
-                "but anyone can still volunteer"
+            if not here:
+                await reply(interaction, post_failure(error, channel_id))
+                return
+            raise
+        except BaseException:
+            await referrals.discard_need(self.bot.db, need.id)
+            raise
+        # A thread started from a message has the message's id; it is made after the member has the answer.
+        await referrals.record_post(self.bot.db, need.id, channel_id, message.id, message.id)
+        if not here:
+            url = jump_url(guild_id, channel_id, message.id)
+            if opened.pinged:
+                who = (
+                    f"pinged {len(opened.pinged)} member{'s' if len(opened.pinged) != 1 else ''} who offer it"
+                )
+            else:
+                who = (
+                    "couldn't ping anyone right now (nobody who offers it is free and has pings on), "
+                    "but anyone can still volunteer"
+                )
+            await reply(
+                interaction,
+                f"Posted your request for **{safe(need.skill)}** ({need.window.describe()}): "
+                f"{url}\nI {who}. Pick a volunteer from the post's menu when people offer.",
             )
-        await reply(
-            interaction,
-            f"Posted your request for **{safe(need.skill)}** ({need.window.describe()}): "
-            f"{url}\nI {who}. Pick a volunteer from the post's menu when people offer.",
-        )
+        if await self._thread(message, need) is None:
+            await referrals.record_thread(self.bot.db, need.id, None)
+
+    @staticmethod
+    def _post_body(opened: Opened) -> dict[str, Any]:
+        return {
+            "content": post_content(opened.state, opened.pinged),
+            "embed": render_need(opened.state),
+            "view": need_view(opened.state),
+            "allowed_mentions": pings(*opened.pinged),
+        }
 
     async def _post(self, channel_id: int, guild_id: int, opened: Opened) -> discord.Message:
         channel = self.bot.get_channel(channel_id)
         if not isinstance(channel, discord.abc.Messageable):
             channel = self.bot.get_partial_messageable(channel_id, guild_id=guild_id)
-        return await channel.send(
-            post_content(opened.state, opened.pinged),
-            embed=render_need(opened.state),
-            view=need_view(opened.state),
-            allowed_mentions=pings(*opened.pinged),
-        )
+        return await channel.send(**self._post_body(opened))
 
     async def _thread(self, message: discord.Message, need: referrals.Need) -> int | None:
         """A thread for questions; the request stands without one (e.g. posted inside a thread)."""
@@ -225,6 +254,11 @@ class Referrals(commands.Cog, name=COG_NAME):
         message = interaction.message
         return (message.channel.id, message.id) if message is not None else (None, None)
 
+    async def _update_post(self, interaction: discord.Interaction, state: NeedState) -> None:
+        """Answer the click with the post itself (type 7); the words for the clicker follow privately."""
+        if not await self.editor.answer(interaction, state):
+            await self.editor.show(state, *self._post_ids(interaction))
+
     @reported
     async def on_take(self, interaction: discord.Interaction, need_id: int) -> None:
         result = await referrals.volunteer(
@@ -239,12 +273,12 @@ class Referrals(commands.Cog, name=COG_NAME):
         if not result.created:
             await reply(interaction, "You're already on the list for this request.")
             return
+        await self._update_post(interaction, result.state)
         await reply(
             interaction,
             f"Thanks! You're on the list for **{safe(need.skill)}**. "
             f"{mention(need.requester_id)} picks from the volunteers; you'll be pinged if it's you.",
         )
-        await self.editor.show(result.state, *self._post_ids(interaction))
 
     @reported
     async def on_decline(self, interaction: discord.Interaction, need_id: int) -> None:
@@ -252,13 +286,13 @@ class Referrals(commands.Cog, name=COG_NAME):
             self.bot.db, guild_id_of(interaction), need_id, interaction.user.id, now=self.bot.now()
         )
         nxt = result.next_user_id
+        if result.state is not None:
+            await self._update_post(interaction, result.state)
         await reply(
             interaction,
             "No problem, thanks for letting us know."
             + (" I've asked the next member who fits." if nxt else ""),
         )
-        if result.state is not None:
-            await self.editor.show(result.state, *self._post_ids(interaction))
         if nxt is not None:
             await self._ping_next(interaction, result.need, nxt)
 
@@ -299,8 +333,8 @@ class Referrals(commands.Cog, name=COG_NAME):
         state = await referrals.close(
             self.bot.db, guild_id_of(interaction), need_id, actor(interaction), now=self.bot.now()
         )
+        await self._update_post(interaction, state)
         await reply(interaction, f"Closed request #{need_id}.")
-        await self.editor.show(state, *self._post_ids(interaction))
 
     @reported
     async def on_pick(self, interaction: discord.Interaction, need_id: int, values: list[Any]) -> None:
@@ -317,11 +351,11 @@ class Referrals(commands.Cog, name=COG_NAME):
             now=self.bot.now(),
         )
         need = state.need
+        await self._update_post(interaction, state)
         await reply(
             interaction, f"You picked {mention(need.picked_id)}. I've let you both know in the channel."
         )
         channel_id, message_id = self._post_ids(interaction)
-        await self.editor.show(state, channel_id, message_id)
         channel_id, message_id = need.channel_id or channel_id, need.message_id or message_id
         if channel_id is None:
             return

@@ -28,7 +28,17 @@ from cogs._sharing_views import (
     render_loan,
     thing,
 )
-from cogs.common import actor, guild_id_of, mention, pings, reply, safe, short_date
+from cogs.common import (
+    actor,
+    channel_is_busy,
+    guild_id_of,
+    mention,
+    pings,
+    post_before_answering,
+    reply,
+    safe,
+    short_date,
+)
 
 if TYPE_CHECKING:
     from buddybot.bot import BuddyBot
@@ -185,12 +195,16 @@ class Sharing(commands.Cog):
             return
         loan = asked.loan
         channel_id = asked.channel_id or interaction.channel_id or 0
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        try:
-            message = await self.bot.get_partial_messageable(channel_id, guild_id=guild_id).send(
-                f"{mention(loan.owner_id)} {mention(loan.borrower_id)} asks to borrow "
-                f"{thing(loan.item_name, loan.kind, loan.quantity)}.",
-                embed=render_loan(loan), view=loan_view(loan), allowed_mentions=pings(loan.owner_id),
+        channel = self.bot.get_partial_messageable(channel_id, guild_id=guild_id)
+        try:  # the post first, then the answer linking it (two round trips), then the thread
+            message = await post_before_answering(
+                interaction,
+                lambda: channel.send(
+                    f"{mention(loan.owner_id)} {mention(loan.borrower_id)} asks to borrow "
+                    f"{thing(loan.item_name, loan.kind, loan.quantity)}.",
+                    embed=render_loan(loan), view=loan_view(loan), allowed_mentions=pings(loan.owner_id),
+                ),
+                busy=channel_is_busy(self.bot, channel_id),
             )  # fmt: skip
         except POST_ERRORS as error:
             await loans.discard(self.bot.db, guild_id, loan.id, now=now)
@@ -198,18 +212,18 @@ class Sharing(commands.Cog):
             await reply(interaction, f"I couldn't post your request in <#{channel_id}>, so nothing was asked. "
                         "Please try again, or ask a moderator to check `/config set sharing_channel`.")  # fmt: skip
             return
-        thread_id = None
-        try:
-            thread = await message.create_thread(
-                name=f"Loan #{loan.id}: {loan.item_name}"[:100], auto_archive_duration=THREAD_ARCHIVE_MINUTES
-            )
-            thread_id = thread.id
-        except POST_ERRORS:
-            log.info("no thread for loan %s", loan.id, exc_info=True)
-        await loans.record_post(self.bot.db, loan.id, channel_id, message.id, thread_id)
+        # A thread started from a message has the message's id; it is made after the member has the answer.
+        await loans.record_post(self.bot.db, loan.id, channel_id, message.id, message.id)
         await reply(interaction, f"Asked {mention(loan.owner_id)} for {thing(loan.item_name, loan.kind, loan.quantity)} "
                     f"({short_date(loan.start_on)} – {short_date(loan.due_on)}): {message.jump_url}\n"
                     "If they don't answer within 48 hours the request expires.")  # fmt: skip
+        try:
+            await message.create_thread(
+                name=f"Loan #{loan.id}: {loan.item_name}"[:100], auto_archive_duration=THREAD_ARCHIVE_MINUTES
+            )
+        except POST_ERRORS:
+            log.info("no thread for loan %s", loan.id, exc_info=True)
+            await loans.record_post(self.bot.db, loan.id, channel_id, message.id, None)
 
 
 async def setup(bot: BuddyBot) -> None:

@@ -10,7 +10,7 @@ from discord.ext import commands
 
 from buddybot import shoutouts
 from buddybot.errors import BuddyError
-from cogs.common import guild_id_of, mention, pings, reply, safe
+from cogs.common import channel_is_busy, guild_id_of, mention, pings, post_before_answering, reply, safe
 
 if TYPE_CHECKING:
     from buddybot.bot import BuddyBot
@@ -46,25 +46,32 @@ class Shoutouts(commands.Cog):
             current_channel_id=interaction.channel_id or 0,
             now=self.bot.now(),
         )
-        # Acknowledge first: the channel post may wait on Discord's rate limits longer than 3 s. Until the
-        # post exists, any failure forgets the shoutout so the giver can try again today.
-        try:
-            await interaction.response.defer(ephemeral=True, thinking=True)
-        except Exception:
-            await shoutouts.not_posted(self.bot.db, shoutout)
-            raise
         content, embed = render_shoutout(shoutout)
-        channel = self.bot.get_partial_messageable(shoutout.channel_id, guild_id=interaction.guild_id)
+        here = shoutout.channel_id == interaction.channel_id
         try:
-            sent = await channel.send(content, embed=embed, allowed_mentions=pings(shoutout.receiver_id))
+            if here:  # the shoutout is the answer: one round trip, and no channel bucket
+                answered = await interaction.response.send_message(
+                    content, embed=embed, allowed_mentions=pings(shoutout.receiver_id)
+                )
+                sent = answered.resource
+            else:
+                channel = self.bot.get_partial_messageable(shoutout.channel_id, guild_id=interaction.guild_id)
+                sent = await post_before_answering(
+                    interaction,
+                    lambda: channel.send(content, embed=embed, allowed_mentions=pings(shoutout.receiver_id)),
+                    busy=channel_is_busy(self.bot, shoutout.channel_id),
+                )
         except (TimeoutError, discord.HTTPException) as exc:
-            await shoutouts.not_posted(self.bot.db, shoutout)
+            await shoutouts.not_posted(self.bot.db, shoutout)  # the giver can try again today
             raise BuddyError(
                 f"I couldn't post in <#{shoutout.channel_id}>; "
                 "please ask a moderator to check my permissions there."
             ) from exc
         await shoutouts.posted(self.bot.db, shoutout, sent.id)
-        await reply(interaction, f"Your shoutout for {mention(shoutout.receiver_id)} is up: {sent.jump_url}")
+        if not here:
+            await reply(
+                interaction, f"Your shoutout for {mention(shoutout.receiver_id)} is up: {sent.jump_url}"
+            )
 
 
 async def setup(bot: BuddyBot) -> None:

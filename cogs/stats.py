@@ -128,8 +128,13 @@ def render_stats(s: stats.Stats) -> discord.Embed:
     )
     if s.sharing is not None:
         _sharing_fields(embed, s.sharing)
-    embed.set_image(url=f"attachment://{CHART_NAME}")
     embed.set_footer(text="Repeat pairs: members who worked together for a second time in the period.")
+    return embed
+
+
+def chart_embed() -> discord.Embed:
+    embed = discord.Embed(title="Requests per week", colour=discord.Colour.dark_green())
+    embed.set_image(url=f"attachment://{CHART_NAME}")
     return embed
 
 
@@ -170,8 +175,11 @@ class Stats(commands.Cog):
         figures = await stats.network_stats(
             self.bot.db, guild_id_of(interaction), actor(interaction), period, now=self.bot.now()
         )
+        # The figures are the answer (one round trip); the chart (up to ~80 ms to draw when the weeks
+        # changed) follows privately, so it never holds the answer up.
+        await reply(interaction, embed=render_stats(figures))
         png = await asyncio.to_thread(requests_per_week_png, figures.weekly, "Requests per week (UTC weeks)")
-        await reply(interaction, embed=render_stats(figures), file=discord.File(io.BytesIO(png), CHART_NAME))
+        await reply(interaction, embed=chart_embed(), file=discord.File(io.BytesIO(png), CHART_NAME))
 
 
 async def setup(bot: BuddyBot) -> None:

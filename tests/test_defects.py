@@ -207,7 +207,7 @@ async def test_the_post_editor_forgets_requests_once_they_end(world: World, monk
         else:
             await d.click(post, "Close", world.alice)
     assert editor.tracked() <= 5, editor.tracked()
-    assert not editor._locks and not editor._latest
+    assert not editor._inflight and not editor._newest and not editor._tasks
 
 
 async def test_a_late_redraw_never_reopens_an_ended_post(world: World) -> None:

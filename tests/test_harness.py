@@ -6,6 +6,7 @@ import sqlite3
 
 import aiosqlite
 import discord
+import discord.http
 from discord.gateway import DiscordWebSocket
 
 from buddybot.bot import intents
@@ -24,6 +25,12 @@ async def test_discordpy_internals_the_harness_relies_on(world: World) -> None:
     assert world.bot._connection.parsers["INTERACTION_CREATE"].__name__ == "parse_interaction_create"
     assert hasattr(aiosqlite.Connection, "_execute"), "aiosqlite.Connection._execute moved"
     assert aiosqlite.__version__.startswith("0.22"), "Database.unit leans on aiosqlite 0.22.x"
+    # cogs.common.channel_is_busy reads discord.py's own rate-limit buckets.
+    assert isinstance(http._bucket_hashes, dict) and isinstance(http._buckets, dict)
+    bucket = discord.http.Ratelimit(None)
+    assert (
+        hasattr(bucket, "remaining") and hasattr(bucket, "_pending_requests") and bucket.is_expired() is False
+    )
 
 
 async def test_login_identifies_with_guilds_intent_only(world: World) -> None:

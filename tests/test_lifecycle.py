@@ -25,7 +25,8 @@ def rows(world: World, query: str, *params: object) -> list[tuple]:
 
 
 def said(result: Result) -> str:
-    return result.content or ""
+    """What the member was told: the callback's message, or (after a post update) the last followup."""
+    return result.told or ""
 
 
 async def offerers(world: World, users: list[FakeUser]) -> None:

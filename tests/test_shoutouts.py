@@ -39,10 +39,9 @@ async def test_shoutout_posts_in_the_shoutouts_channel_and_pings_only_that_membe
     embed = post.json["embeds"][0]
     assert embed["description"] == "Bob fixed my \\*\\*website\\*\\* in a day! Thanks @bob and everyone"
     assert embed["fields"] == [{"name": "From", "value": f"<@{world.alice.id}>", "inline": True}]
-    # The caller is told privately (deferred, then a followup) and nobody else is pinged by that.
-    assert r.response["type"] == 5 and r.ephemeral
-    (followup,) = r.followups
-    assert followup.json["flags"] & 64 and followup.json["allowed_mentions"] == {"parse": []}
+    # The caller is told privately after the post (two round trips) and nobody else is pinged by that.
+    assert r.response["type"] == 4 and r.ephemeral and r.allowed_mentions == {"parse": []}
+    assert r.round_trips == 2 and "is up" in r.content
     message_id = int(post.response["id"])
     assert rows(
         world, "SELECT guild_id, giver_id, receiver_id, message, day, channel_id, message_id FROM shoutouts"
@@ -135,10 +134,10 @@ async def test_the_day_follows_the_guild_time_zone_not_utc(world: World) -> None
 
 
 async def test_a_failed_post_is_forgotten_so_the_giver_can_retry(world: World) -> None:
+    await world.discord.slash("config set", world.mod, shoutouts_channel=world.guild.channel("shoutouts"))
     world.discord.fail("POST", "/messages", 403)
     r = await world.discord.slash("shoutout", world.alice, member=world.bob, message="Thanks!")
-    (error,) = r.followups
-    assert error.json["flags"] & 64 and "couldn't post" in error.json["content"]
+    assert r.ephemeral and "couldn't post" in r.content
     assert shoutout_count(world) == 0
     retry = await world.discord.slash("shoutout", world.alice, member=world.bob, message="Thanks!")
     assert len(retry.posts) == 1 and shoutout_count(world) == 1

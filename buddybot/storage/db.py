@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import sqlite3
+import time
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
@@ -17,6 +18,11 @@ T = TypeVar("T")
 Unit = Callable[..., T]
 
 _MIGRATION_NAME = re.compile(r"^(\d{3})-[\w-]+\.sql$")
+# SQLite checkpoints the WAL inside whichever COMMIT crosses wal_autocheckpoint pages (1000 by
+# default: every 15-20 /need), which lands on an interaction. The bot checkpoints when idle instead
+# (Database.checkpoint_if_idle); the automatic one is only a safety net for a bot that is never idle.
+WAL_AUTOCHECKPOINT_PAGES = 20_000
+IDLE_BEFORE_CHECKPOINT_S = 0.25
 
 
 def migration_files() -> list[tuple[int, str, str]]:
@@ -39,6 +45,7 @@ def _configure(conn: sqlite3.Connection) -> None:
     conn.execute("PRAGMA synchronous = NORMAL")
     conn.execute("PRAGMA foreign_keys = ON")
     conn.execute("PRAGMA busy_timeout = 5000")
+    conn.execute(f"PRAGMA wal_autocheckpoint = {WAL_AUTOCHECKPOINT_PAGES:d}")
 
 
 def _migrate(conn: sqlite3.Connection) -> list[str]:
@@ -90,6 +97,10 @@ class Database:
         self.path = str(path)
         self._conn: aiosqlite.Connection | None = None
         self.round_trips = 0
+        self.checkpoints = 0
+        self._in_flight = 0
+        self._last_write = 0.0
+        self._unflushed = False  # written since the last idle checkpoint
 
     async def open(self) -> list[str]:
         """Connect and apply pending migrations; returns the names of the migrations applied."""
@@ -115,14 +126,36 @@ class Database:
         return await self._run(_read_unit, fn, args)
 
     async def write(self, fn: Unit[T], *args: Any) -> T:
-        return await self._run(_write_unit, fn, args)
+        try:
+            return await self._run(_write_unit, fn, args)
+        finally:
+            self._last_write, self._unflushed = time.monotonic(), True
 
     async def _run(self, wrapper: Callable[..., T], fn: Unit[T], args: tuple[Any, ...]) -> T:
         if self._conn is None:
             raise RuntimeError("database is not open")
         self.round_trips += 1
-        # aiosqlite's one private hook: run a callable in its worker thread (pinned to 0.22.x).
-        return await self._conn._execute(wrapper, self._conn._conn, fn, args)
+        self._in_flight += 1
+        try:
+            # aiosqlite's one private hook: run a callable in its worker thread (pinned to 0.22.x).
+            return await self._conn._execute(wrapper, self._conn._conn, fn, args)
+        finally:
+            self._in_flight -= 1
+
+    async def checkpoint_if_idle(self, idle_s: float = IDLE_BEFORE_CHECKPOINT_S) -> bool:
+        """Copy the WAL into the database (PASSIVE: never waits for readers) when no unit is running and
+        nothing was written for `idle_s`, so no interaction's COMMIT pays for a checkpoint."""
+        if (
+            self._conn is None
+            or not self._unflushed
+            or self._in_flight
+            or time.monotonic() - self._last_write < idle_s
+        ):
+            return False
+        self._unflushed = False
+        await self._conn._execute(_checkpoint, self._conn._conn)  # not a unit of work: not counted
+        self.checkpoints += 1
+        return True
 
     async def backup(self, target: str | Path) -> None:
         """A consistent online copy through SQLite's backup API (readers and writers may go on)."""
@@ -146,6 +179,10 @@ def _write_unit(conn: sqlite3.Connection, fn: Unit[T], args: tuple[Any, ...]) ->
         raise
     conn.execute("COMMIT")
     return result
+
+
+def _checkpoint(conn: sqlite3.Connection) -> None:
+    conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
 
 def _backup_unit(conn: sqlite3.Connection, _fn: Unit[None], args: tuple[Any, ...]) -> None:

@@ -273,6 +273,10 @@ def open_needs_of(conn: sqlite3.Connection, guild_id: int, user_id: int) -> list
     ).fetchall()
 
 
+def set_thread(conn: sqlite3.Connection, need_id: int, thread_id: int | None) -> None:
+    conn.execute("UPDATE needs SET thread_id = ? WHERE id = ?", (thread_id, need_id))
+
+
 def set_post(
     conn: sqlite3.Connection, need_id: int, channel_id: int, message_id: int, thread_id: int | None
 ) -> None:

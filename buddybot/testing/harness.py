@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import time
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 from unittest import mock
@@ -20,6 +21,7 @@ import discord
 from discord.gateway import DiscordWebSocket
 
 from buddybot.testing.payloads import Payloads
+from buddybot.testing.ratelimits import RateLimits
 from buddybot.testing.records import (
     ACK_DEADLINE_S,
     EPHEMERAL,
@@ -32,7 +34,8 @@ from buddybot.testing.records import (
     Sent,
     snowflake,
 )
-from buddybot.testing.transport import FakeGatewaySocket, FakeSession, Fault, RestCall
+from buddybot.testing.transport import ORIGIN, FakeGatewaySocket, FakeSession, Fault, RestCall
+from buddybot.testing.virtual_time import VirtualTime
 
 if TYPE_CHECKING:
     from buddybot.testing.openapi import DiscordSpec
@@ -61,7 +64,14 @@ __all__ = [
 class FakeDiscord(Payloads):
     """A guild world plus the REST and gateway ends of Discord, with every request recorded."""
 
-    def __init__(self, *, spec: DiscordSpec | None = None) -> None:
+    def __init__(
+        self, *, spec: DiscordSpec | None = None, rate_limits: bool = True, virtual_time: bool = True
+    ) -> None:
+        """Strict by default: Discord's rate limits are on, and discord.py's rate-limit (and retry)
+        sleeps pass in the harness's own clock (`virtual_time`), so a test never sleeps for seconds
+        while the buckets, and the 3 s acknowledgement deadline, still see that time go by. The
+        benchmark passes virtual_time=False (real sleeps) and sets a round-trip delay
+        (`session.latency`)."""
         self._ids = itertools.count(1)
         self.spec = spec
         self.application_id = self.next_id()
@@ -83,6 +93,20 @@ class FakeDiscord(Payloads):
         self._channel_of_interaction: dict[int, int] = {}
         self._component_message: dict[int, int] = {}
         self.ack_deadline = ACK_DEADLINE_S
+        self.virtual_time = virtual_time
+        self._time = VirtualTime()
+        self.session.limits = RateLimits(self.clock, enabled=rate_limits)
+
+    @property
+    def virtual_offset(self) -> float:
+        return self._time.offset
+
+    def clock(self) -> float:
+        """The buckets' clock: see virtual_time.py."""
+        return self._time.clock() if self.virtual_time else time.monotonic()
+
+    def chain_age(self, started: float) -> float:
+        return self._time.chain_age(started)
 
     # -- the world -------------------------------------------------------------------------------
     def next_id(self) -> int:
@@ -133,6 +157,8 @@ class FakeDiscord(Payloads):
         """Log the bot in (setup_hook runs), open the gateway, and make every guild available."""
         self.bot = bot
         bot._connection.guild_ready_timeout = 0.0
+        if self.virtual_time:
+            self._time.install()
         with mock.patch.object(aiohttp, "ClientSession", lambda *a, **k: self.session):
             await bot.login("offline.harness.token")
         self.ws = await DiscordWebSocket.from_client(bot, initial=True)
@@ -162,21 +188,31 @@ class FakeDiscord(Payloads):
         if self.bot is not None:
             await self.bot.close()
             self.bot = None
+        self._time.uninstall()
 
     def add_guild_live(self, guild: FakeGuild) -> None:
         """For guilds added after start: call `await discord.dispatch('GUILD_CREATE', ...)` yourself."""
         self.guilds[guild.id] = guild
 
-    async def dispatch(self, event: str, data: dict[str, Any]) -> list[RestCall]:
+    async def dispatch(self, event: str, data: dict[str, Any], *, origin: int = 0) -> list[RestCall]:
         """Feed one gateway DISPATCH frame (compressed bytes) and wait for everything it set off."""
         assert self.ws is not None and self.socket is not None, "call start() first"
-        self._seq += 1
-        frame = self.socket.compress({"op": 0, "t": event, "s": self._seq, "d": data})
         first = len(self.session.calls)
         before = asyncio.all_tasks()
-        await self.ws.received_message(frame)
+        await self._feed(event, data, origin)
         await self.settle(before)
         return self.session.calls[first:]
+
+    async def _feed(self, event: str, data: dict[str, Any], origin: int) -> None:
+        """One frame into the gateway; the tasks it starts carry `origin` (see transport.ORIGIN)."""
+        assert self.ws is not None and self.socket is not None
+        self._seq += 1
+        frame = self.socket.compress({"op": 0, "t": event, "s": self._seq, "d": data})
+        token = ORIGIN.set((origin, 0, 0.0))
+        try:
+            await self.ws.received_message(frame)
+        finally:
+            ORIGIN.reset(token)
 
     async def settle(self, before: set[asyncio.Task[Any]] | None = None) -> None:
         """Await every task started since `before`, and the tasks those start, background loops aside."""
@@ -195,17 +231,23 @@ class FakeDiscord(Payloads):
     # -- interactions --------------------------------------------------------------------------------
     def _register(self, payload: dict[str, Any]) -> int:
         interaction_id = int(payload["id"])
-        self._acks[interaction_id] = asyncio.get_running_loop().time()
+        self._acks[interaction_id] = time.monotonic()
         self._tokens[payload["token"]] = interaction_id
         self._channel_of_interaction[interaction_id] = int(payload.get("channel_id") or 0)
         if payload["type"] == 3:
             self._component_message[interaction_id] = int(payload["message"]["id"])
         return interaction_id
 
+    def _result(self, payload: dict[str, Any], calls: list[RestCall]) -> Result:
+        interaction_id = int(payload["id"])
+        return Result(
+            interaction_id, payload["token"], calls, self, self._component_message.get(interaction_id)
+        )
+
     async def interact(self, payload: dict[str, Any]) -> Result:
         interaction_id = self._register(payload)
-        calls = await self.dispatch("INTERACTION_CREATE", payload)
-        return Result(interaction_id, payload["token"], calls, self)
+        calls = await self.dispatch("INTERACTION_CREATE", payload, origin=interaction_id)
+        return self._result(payload, calls)
 
     async def burst(self, payloads: list[dict[str, Any]]) -> list[Result]:
         """Deliver many interactions back to back (no handler runs in between), then wait for all of them.
@@ -216,13 +258,10 @@ class FakeDiscord(Payloads):
         first = len(self.session.calls)
         before = asyncio.all_tasks()
         for payload in payloads:
-            self._register(payload)
-            self._seq += 1
-            frame = self.socket.compress({"op": 0, "t": "INTERACTION_CREATE", "s": self._seq, "d": payload})
-            await self.ws.received_message(frame)
+            await self._feed("INTERACTION_CREATE", payload, self._register(payload))
         await self.settle(before)
         calls = self.session.calls[first:]
-        return [Result(int(p["id"]), p["token"], calls, self) for p in payloads]
+        return [self._result(p, calls) for p in payloads]
 
     def forget(self, keep: Iterable[int] = ()) -> None:
         """Drop recorded calls, messages (but `keep`) and finished interactions: long runs stay flat in memory."""

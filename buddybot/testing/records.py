@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -126,6 +127,35 @@ class Result(MessageBody):
     token: str
     calls: list[RestCall]
     discord: MessageStore
+    component_message_id: int | None = None  # the message a clicked button or select is on
+
+    # -- what it cost in Discord's terms --------------------------------------------------------------
+    @property
+    def rest_calls(self) -> list[RestCall]:
+        """Every REST call made while handling this interaction (tasks it started included)."""
+        return [c for c in self.calls if c.origin == self.interaction_id]
+
+    def _answers(self, call: RestCall) -> bool:
+        if call.path.endswith("/callback"):
+            return f"/{self.interaction_id}/" in call.path
+        if call.path.startswith("/webhooks/"):
+            return self.token in call.path
+        return (
+            call.method == "PATCH"
+            and self.component_message_id is not None
+            and call.path.endswith(f"/messages/{self.component_message_id}")
+        )
+
+    @property
+    def round_trips(self) -> int:
+        """Sequential REST round trips before the member saw the final answer: the deepest call that
+        answered (the callback, a follow-up or @original edit, or an edit of the clicked message)."""
+        return max((c.depth for c in self.rest_calls if self._answers(c)), default=0)
+
+    @property
+    def buckets(self) -> Counter[str]:
+        """Rate-limit buckets (by kind) this interaction's calls used; "none" for interaction callbacks."""
+        return Counter(c.bucket or "none" for c in self.rest_calls)
 
     @property
     def callbacks(self) -> list[RestCall]:
@@ -161,8 +191,10 @@ class Result(MessageBody):
 
     @property
     def posts(self) -> list[RestCall]:
-        """Channel messages the bot created during this interaction."""
-        return [
+        """Channel messages the bot created during this interaction: channel POSTs, and the interaction's
+        own public reply (callback type 4 without the ephemeral flag), shown as the POST it stands for
+        (its body, and a response carrying the message id)."""
+        posts = [
             c
             for c in self.calls
             if c.method == "POST"
@@ -170,6 +202,17 @@ class Result(MessageBody):
             and c.path.endswith("/messages")
             and 200 <= c.status < 300
         ]
+        for answer in self.callbacks:
+            data = answer.json.get("data") or {}
+            if (
+                200 <= answer.status < 300
+                and answer.json.get("type") == 4
+                and not data.get("flags", 0) & EPHEMERAL
+            ):
+                message = self.discord.messages[self.discord.original_message_id[self.token]]
+                posts.insert(0, RestCall("POST", f"/channels/{message.channel_id}/messages", {}, data,
+                                         answer.files, {}, answer.status, {"id": str(message.id)}))  # fmt: skip
+        return posts
 
     @property
     def followups(self) -> list[RestCall]:
@@ -181,6 +224,14 @@ class Result(MessageBody):
 
     def text(self) -> str:
         return Sent(0, 0, self.data).text()
+
+    @property
+    def told(self) -> str:
+        """What the member was told in words: the callback's message, or (after a defer, or a click
+        answered by updating the clicked message) the last follow-up's content."""
+        if self.response["type"] == 4 or not self.followups:
+            return self.content
+        return (self.followups[-1].json or {}).get("content") or ""
 
     def choices(self) -> list[dict[str, Any]]:
         assert self.response["type"] == 8, self.response

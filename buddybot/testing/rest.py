@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 from datetime import UTC, datetime
@@ -39,6 +38,9 @@ class DiscordRest:
     _component_message: dict[int, int]
 
     def next_id(self) -> int:
+        raise NotImplementedError
+
+    def chain_age(self, started: float) -> float:
         raise NotImplementedError
 
     def _message_payload(self, sent: Sent) -> dict[str, Any]:
@@ -221,7 +223,7 @@ class DiscordRest:
         if interaction_id in self._acked:
             return 400, {"message": "Interaction has already been acknowledged.", "code": 40060}
         started = self._acks.get(interaction_id)
-        if started is None or asyncio.get_running_loop().time() - started > self.ack_deadline:
+        if started is None or self.chain_age(started) > self.ack_deadline:
             return 404, {"message": "Unknown interaction", "code": 10062}
         self._acked.add(interaction_id)
         kind = body["type"]

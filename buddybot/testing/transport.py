@@ -7,6 +7,7 @@ building) and its gateway parser; only the last hop, aiohttp's network I/O, is a
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import io
 import json
 import zlib
@@ -18,7 +19,15 @@ from urllib.parse import urlsplit
 import aiohttp
 from multidict import CIMultiDict
 
+from buddybot.testing.ratelimits import RateLimits, too_many_requests
+
 API_PREFIX = "/api/v10"
+# Which interaction a request serves, how many REST calls came before it in the same causal chain (the
+# task that made it, and the tasks that task started: asyncio copies the context into new tasks), and
+# how many seconds that chain slept in the harness's virtual time (rate-limit waits, retries).
+ORIGIN: contextvars.ContextVar[tuple[int, int, float]] = contextvars.ContextVar(
+    "harness_origin", default=(0, 0, 0.0)
+)
 
 
 @dataclass
@@ -33,6 +42,9 @@ class RestCall:
     headers: dict[str, str]
     status: int = 0
     response: Any = None
+    bucket: str | None = None  # the kind of rate-limit bucket it used (None: not limited)
+    origin: int = 0  # the interaction whose handling made it (0: none, e.g. login or a background loop)
+    depth: int = 0  # its place in the chain of sequential round trips since the interaction arrived
 
     @property
     def route(self) -> str:
@@ -122,7 +134,8 @@ class FakeSession:
         self.closed = False
         self.faults: list[Fault] = []
         self.calls: list[RestCall] = []
-        self.latency = 0.0  # seconds each response takes; tests of interleaving set a few ms
+        self.latency = 0.0  # round-trip delay, seconds per response: 0 in tests, 0.05 in the benchmark
+        self.limits: RateLimits | None = None  # Discord's rate limits (FakeDiscord turns them on)
 
     def request(self, method: str, url: str, **kwargs: Any) -> FakeResponse | _Raiser:
         parts = urlsplit(str(url))
@@ -138,6 +151,17 @@ class FakeSession:
             headers=dict(kwargs.get("headers") or {}),
         )
         self.calls.append(call)
+        origin, depth, waited = ORIGIN.get()
+        call.origin, call.depth = origin, depth + 1
+        ORIGIN.set((origin, depth + 1, waited))
+        if self.limits is not None:
+            verdict = self.limits.check(method, path)
+            call.bucket = verdict.bucket
+            if not verdict.allowed:
+                call.status, call.response = 429, too_many_requests(verdict)
+                return FakeResponse(429, call.response, verdict.headers, latency=self.latency)
+        else:
+            verdict = None
         for fault in self.faults:
             if fault.matches(method, path):
                 fault.times -= 1
@@ -147,7 +171,8 @@ class FakeSession:
                 call.response = fault.body
                 return FakeResponse(fault.status, fault.body, fault.headers)
         call.status, call.response = self._handler(call)
-        return FakeResponse(call.status, call.response, latency=self.latency)
+        headers = verdict.headers if verdict is not None else None
+        return FakeResponse(call.status, call.response, headers, latency=self.latency)
 
     async def ws_connect(self, url: str, **kwargs: Any) -> FakeGatewaySocket:
         return self._socket_factory()
