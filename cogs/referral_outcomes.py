@@ -90,18 +90,21 @@ async def record(interaction: discord.Interaction, referral_id: int, outcome: st
     )
     r = reported.referral
     value_text = outcomes.format_value(r.value_minor, r.currency)
+    message = interaction.message
+    if interaction.type is discord.InteractionType.component and message is not None:
+        # the click itself answers by taking the buttons off the confirmation (no extra REST call)
+        await interaction.response.edit_message(view=None, allowed_mentions=NO_PINGS)
+    elif message is not None and message.components:  # the value form, opened from the button
+        try:
+            await message.edit(view=None, allowed_mentions=NO_PINGS)
+        except discord.HTTPException:
+            log.info("could not remove the outcome buttons of referral %s", r.id, exc_info=True)
     await reply(
         interaction,
         f"Thanks! Referral #{r.id} is recorded as **{r.status}**"
         + (f" ({value_text}, visible only to you and {mention(r.from_id)})" if value_text else "")
         + f". I've let {mention(r.from_id)} know.",
     )
-    message = interaction.message
-    if message is not None and message.components:
-        try:  # the confirmation's buttons have done their job
-            await message.edit(view=None, allowed_mentions=NO_PINGS)
-        except discord.HTTPException:
-            log.info("could not remove the outcome buttons of referral %s", r.id, exc_info=True)
     await tell_giver(bot, reported)
 
 
