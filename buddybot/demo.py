@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import tempfile
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,13 +17,25 @@ from buddybot.testing.world import FakeClock, make_bot
 
 _MENTION = re.compile(r"<@!?(\d+)>")
 _CHANNEL = re.compile(r"<#(\d+)>")
+_TIMESTAMP = re.compile(r"<t:(-?\d+)(?::([tTdDfFR]))?>")
+
+
+def _when(m: re.Match[str], now: datetime | None) -> str:
+    """A Discord timestamp as a reader sees it (UTC here; Discord shows each reader's own time zone)."""
+    moment = datetime.fromtimestamp(int(m.group(1)), UTC)
+    if m.group(2) != "R" or now is None:
+        return f"{moment:%a %d %b %Y %H:%M} UTC"
+    hours = round(abs((moment - now).total_seconds()) / 3600)
+    span = f"{hours // 24} days" if hours >= 48 else f"{hours} hours"
+    return f"in {span}" if moment >= now else f"{span} ago"
 
 
 class Transcript:
     """Prints what Discord would show, with <@id> turned back into @names."""
 
-    def __init__(self, discord: FakeDiscord, out: Any = None) -> None:
+    def __init__(self, discord: FakeDiscord, out: Any = None, clock: Any = None) -> None:
         self.discord = discord
+        self.clock = clock  # for relative Discord timestamps ("in 3 days")
         self.lines: list[str] = []
         self._seen: dict[str, str] = {}
         self._out = out
@@ -39,7 +52,8 @@ class Transcript:
                         return f"#{name}"
             return "#channel"
 
-        return _CHANNEL.sub(channel, _MENTION.sub(user, text))
+        now = self.clock() if self.clock is not None else None
+        return _TIMESTAMP.sub(lambda m: _when(m, now), _CHANNEL.sub(channel, _MENTION.sub(user, text)))
 
     def say(self, text: str = "") -> None:
         self.lines.append(text)
@@ -124,7 +138,7 @@ async def _play(path: Path, out: Any, *, kept: bool) -> Transcript:
     guild = discord.add_guild("Riverside Makers")
     clock = FakeClock()
     bot = make_bot(path, clock)
-    transcript = Transcript(discord, out)
+    transcript = Transcript(discord, out, clock)
     members = {name: discord.add_user(name, guild) for name in ("alice", "bob", "carol", "dev", "erin")}
     members["maya"] = discord.add_user("maya", guild, moderator=True)
     await discord.start(bot)

@@ -51,6 +51,7 @@ async def play(
     await _referral(discord, guild, m, t)
     await _agreement(discord, m, t, clock)
     await _sharing(discord, guild, m, t)
+    await _group_buy(discord, m, t, clock)
     await _wrap_up(discord, m, t)
 
 
@@ -210,6 +211,53 @@ def _number_after(prefix: str, sent: Sent) -> int:
             if custom_id.startswith(prefix):
                 return int(custom_id[len(prefix) :].split(":")[0])
     raise LookupError(f"no custom_id starting with {prefix!r}")
+
+
+async def _group_buy(discord: FakeDiscord, m: dict[str, FakeUser], t: Transcript, clock: FakeClock) -> None:
+    """A flour buy for the Christmas bake sale that reaches the miller's case price."""
+    t.heading("Erin pools a flour order to reach the miller's case price")
+    t.action(m["erin"], "/groupbuy start target:20 deadline:friday")
+    opened = await discord.slash("groupbuy start", m["erin"], target=20, deadline="friday")
+    t.result(m["erin"], opened)
+    terms = {"product": "Organic strong white flour", "supplier": "Riverside Mill", "unit": "16 kg sack",
+             "case_size": "4", "tiers": "1+: 18.50, 20+: 16.00, 40+: 14.20"}  # fmt: skip
+    t.action(m["erin"], "submits the form: " + ", ".join(f"{k}: {v}" for k, v in terms.items()))
+    t.result(m["erin"], await discord.submit(opened, m["erin"], **terms))
+    post = _latest_with(discord, "Pledge")
+    buy_id = _number_after("groupbuy:", post)
+    for who, quantity, tolerance in (
+        ("alice", "6", ""),
+        ("bob", "5", "3"),
+        ("carol", "4", ""),
+        ("dev", "4", ""),
+    ):
+        t.action(
+            m[who],
+            f"presses [Pledge] and asks for {quantity}" + (f", up to {tolerance} more" if tolerance else ""),
+        )
+        form = await discord.click(post, "Pledge", m[who])
+        before = discord.messages[post.id].text()
+        t.result(
+            m[who], await discord.submit(form, m[who], quantity=quantity, tolerance=tolerance), before=before
+        )
+    bot = discord.bot
+    assert bot is not None
+    for day in (17, 18):  # the reminder a day before (Thursday 20:00), then the deadline (Friday 20:00)
+        clock.current = clock.current.replace(day=day, hour=20, minute=0)
+        t.action(m["maya"], f"(the scheduler runs on {clock.current:%a %d %b %H:%M} UTC)")
+        first = len(discord.calls)
+        await bot.get_cog("Scheduler").run_due()  # type: ignore[union-attr]
+        for call in discord.calls[first:]:
+            if call.method == "POST" and call.path.endswith("/messages") and call.json:
+                t.post(Sent(0, int(call.path.split("/")[2]), call.json))
+    t.action(m["erin"], f"/groupbuy view id:{buy_id} export:True")
+    r = await discord.slash("groupbuy view", m["erin"], id=buy_id, export=True)
+    t.result(m["erin"], r)
+    for call in r.callbacks:
+        for name, blob in call.files:
+            t.say(f"     attachment: {name}")
+            for line in blob.decode("utf-8").splitlines():
+                t.say(f"       {line}")
 
 
 async def _wrap_up(discord: FakeDiscord, m: dict[str, FakeUser], t: Transcript) -> None:

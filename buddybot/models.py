@@ -71,6 +71,7 @@ class ProfileCard(Record):
     referrals_given: int = 0
     referrals_received: int = 0
     referrals_won: int = 0
+    groupbuys_joined: int = 0
     # give and take (sharing): units lent and borrowed, by unit ("items", "hours", "slots")
     lent: dict[str, int] = {}
     borrowed: dict[str, int] = {}

@@ -11,11 +11,12 @@ import json
 import sqlite3
 from datetime import datetime, timedelta
 
-from buddybot import loans, referrals
+from buddybot import groupbuys, loans, referrals
 from buddybot.errors import BuddyError
 from buddybot.models import Record, utc_iso
 from buddybot.referrals import NeedState
 from buddybot.scheduler import Notice
+from buddybot.storage import groupbuys as groupbuys_sql
 from buddybot.storage import privacy as sql
 from buddybot.storage.db import Database
 
@@ -36,6 +37,7 @@ class Erasure(Record):
     placeholder_id: int | None  # None: there was nothing left to erase (e.g. a second confirmation)
     kept_hidden: bool
     closed_needs: list[ClosedNeed]
+    group_buys: list[groupbuys.Snapshot] = []  # open group buys to redraw (pledge withdrawn, or cancelled)
     left_needs: list[NeedState] = []  # others' open requests they volunteered for: redraw without them
     notices: list[Notice] = []  # e.g. the next in line for a thing the member gave back
 
@@ -74,11 +76,14 @@ def _erase(conn: sqlite3.Connection, guild_id: int, user_id: int, now: str) -> E
     sql.anonymise_shoutouts(conn, guild_id, user_id, placeholder)
     sql.anonymise_stats(conn, guild_id, user_id, placeholder)
     notices = loans.erase_member(conn, guild_id, user_id, placeholder, datetime.fromisoformat(now))
+    touched = groupbuys_sql.erase_member(conn, guild_id, user_id, placeholder, now)
+    group_buys = [groupbuys.snapshot_in(conn, guild_id, buy_id) for buy_id in touched]
     return Erasure(
         notices=notices,
         placeholder_id=placeholder,
         kept_hidden=kept_hidden,
         closed_needs=[ClosedNeed(need_id=r[0], channel_id=r[1], message_id=r[2]) for r in closed],
+        group_buys=group_buys,
         left_needs=[referrals.need_state(conn, need_id) for need_id in left],
     )
 

@@ -9,6 +9,7 @@ from buddybot import skills as skillmod
 from buddybot.errors import BuddyError
 from buddybot.models import DirectoryEntry, OfferResult, Profile, ProfileCard, utc_iso
 from buddybot.storage import config as config_sql
+from buddybot.storage import groupbuys as groupbuys_sql
 from buddybot.storage import outcomes as outcomes_sql
 from buddybot.storage import registry as sql
 from buddybot.storage import sharing_tallies as tallies_sql
@@ -80,6 +81,7 @@ def _card(conn: sqlite3.Connection, guild_id: int, user_id: int, now: datetime) 
         windows=sql.windows_of(conn, guild_id, user_id, today),
         shoutouts=shoutouts,
         jobs_completed=jobs,
+        groupbuys_joined=groupbuys_sql.joined_count(conn, guild_id, user_id),
         **_give_and_take(conn, guild_id, user_id),
     )
 

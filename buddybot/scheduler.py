@@ -281,22 +281,24 @@ def merge(claimed: list[tuple[Job, Outcome]]) -> list[Message]:
     for (channel_id, _), notices in plain.items():
         chunk: list[tuple[int, Notice]] = []
         length = 0
+        parts = 0
         for job_id, notice in notices:
             extra = len(notice.text) + (1 if chunk else 0)
             if chunk and length + extra > MESSAGE_LIMIT:
-                messages.append(_merged(channel_id, chunk))
-                chunk, length = [], 0
+                messages.append(_merged(channel_id, chunk, parts))
+                chunk, length, parts = [], 0, parts + 1
                 extra = len(notice.text)
             chunk.append((job_id, notice))
             length += extra
         if chunk:
-            messages.append(_merged(channel_id, chunk))
+            messages.append(_merged(channel_id, chunk, parts))
     return messages
 
 
-def _merged(channel_id: int, chunk: list[tuple[int, Notice]]) -> Message:
+def _merged(channel_id: int, chunk: list[tuple[int, Notice]], part: int) -> Message:
     text = "\n".join(notice.text for _, notice in chunk)[:MESSAGE_LIMIT]
     ping = tuple(dict.fromkeys(user for _, notice in chunk for user in notice.ping))
     ids = sorted({job_id for job_id, _ in chunk})
-    nonce = f"j{ids[0]}.{len(ids)}.{ids[-1]}"[:25]
-    return Message(channel_id, text, ping, (), nonce)
+    # the part number keeps two messages split from the same jobs from sharing a nonce (Discord would drop one)
+    nonce = f"j{ids[0]}.{len(ids)}.{ids[-1]}" + (f".{part}" if part else "")
+    return Message(channel_id, text, ping, (), nonce[:25])

@@ -15,6 +15,8 @@ from buddybot.errors import BuddyError
 from buddybot.guildconfig import require_moderator
 from buddybot.models import Actor, Record
 from buddybot.sharing_stats import SharingStats
+from buddybot.storage import config as config_sql
+from buddybot.storage import groupbuys as groupbuys_sql
 from buddybot.storage import lifecycle as lifecycle_sql
 from buddybot.storage import outcomes as outcomes_sql
 from buddybot.storage import stats as sql
@@ -138,6 +140,12 @@ class Stats(Record):
     shoutouts: int
     weekly: list[WeekPoint]
     after: AfterHandshake = AfterHandshake()
+    # group buys (counters kept by buddybot/groupbuys.py in the same unit as the change)
+    groupbuys_started: int = 0
+    groupbuys_succeeded: int = 0
+    groupbuy_units: int = 0  # firm units pledged in buys that closed (succeeded or failed)
+    groupbuy_saving: int = 0  # minor units: allocated units × (first tier price − price reached)
+    groupbuy_currency: str = "GBP"
     sharing: SharingStats | None = None  # lending between members (buddybot/sharing_stats.py)
 
     @property
@@ -250,8 +258,18 @@ def compute(conn: sqlite3.Connection, guild_id: int, period: str, now: datetime)
         weekly=_weeks(sql.weekly(conn, guild_id, chart_from.isoformat()), chart_from, this_monday,
                       trim=start is None),
         after=after_handshake(conn, guild_id, start, today),
+        **_groupbuy_figures(conn, guild_id, kind, key),
         sharing=sharing_stats.compute(conn, guild_id, kind, key),
     )  # fmt: skip
+
+
+def _groupbuy_figures(conn: sqlite3.Connection, guild_id: int, kind: str, key: str) -> dict[str, int | str]:
+    found = groupbuys_sql.stat_figures(conn, guild_id, kind, key)
+    return {
+        "groupbuys_started": found["gb_started"], "groupbuys_succeeded": found["gb_succeeded"],
+        "groupbuy_units": found["gb_units"], "groupbuy_saving": found["gb_saving"],
+        "groupbuy_currency": config_sql.get_config(conn, guild_id).currency,
+    }  # fmt: skip
 
 
 def _stats(conn: sqlite3.Connection, guild_id: int, actor: Actor, period: str, now: datetime) -> Stats:

@@ -68,6 +68,7 @@ class EraseButton(
         )  # fmt: skip
         for need in erasure.closed_needs:
             await _close_post(bot, need)
+        await _redraw_group_buys(bot, erasure.group_buys)
         for state in erasure.left_needs:
             bot.dispatch("need_changed", state)  # the referrals cog redraws the post without them
         await deliver_loan_notices(bot, erasure.notices)
@@ -81,6 +82,13 @@ async def _close_post(bot: BuddyBot, need: privacy.ClosedNeed) -> None:
         await message.edit(content=CLOSED_POST, embed=None, view=None, allowed_mentions=NO_PINGS)
     except discord.HTTPException:
         log.warning("could not edit the post of need %s after an erasure", need.need_id, exc_info=True)
+
+
+async def _redraw_group_buys(bot: BuddyBot, snapshots: list[Any]) -> None:
+    """Open group buys the member pledged in or organised: their posts show the new totals or state."""
+    cog = bot.get_cog("GroupBuys")
+    for snap in snapshots if cog is not None else ():
+        await cog.editor.show(snap)  # type: ignore[attr-defined]
 
 
 @app_commands.guild_only()

@@ -47,6 +47,7 @@ def render_card(card: ProfileCard, member_name: str) -> discord.Embed:
         name="Referrals",
         value=f"{card.referrals_given} given · {card.referrals_received} received · {card.referrals_won} won",
     )
+    embed.add_field(name="Group buys joined", value=str(card.groupbuys_joined))
     embed.add_field(name="Lent", value=_units(card.lent))
     embed.add_field(name="Borrowed", value=_units(card.borrowed))
     if not p.pings:

@@ -12,6 +12,7 @@ from discord.ext import commands
 
 from buddybot import stats
 from buddybot.chart import requests_per_week_png
+from buddybot.groupbuy_terms import money
 from buddybot.outcomes import format_value
 from buddybot.sharing_stats import SharingStats
 from cogs.common import actor, guild_id_of, mention, reply, safe
@@ -49,6 +50,14 @@ def _span(s: stats.Stats) -> str:
     if s.start is None:
         return f"Everything up to {s.today.day} {s.today:%b %Y}"
     return f"{s.start.day} {s.start:%b} – {s.today.day} {s.today:%b %Y}"
+
+
+def _group_buys(s: stats.Stats) -> str:
+    saving = money(s.groupbuy_saving, s.groupbuy_currency)
+    return (
+        f"{s.groupbuys_started} started · {s.groupbuys_succeeded} succeeded\n"
+        f"{s.groupbuy_units} units pledged · saved about {saving} vs the first tier"
+    )
 
 
 def render_stats(s: stats.Stats) -> discord.Embed:
@@ -126,6 +135,7 @@ def render_stats(s: stats.Stats) -> discord.Embed:
             f"responders ({after.fastest_decile_size} members)"
         ),
     )
+    embed.add_field(name="Group buys", value=_group_buys(s))
     if s.sharing is not None:
         _sharing_fields(embed, s.sharing)
     embed.set_footer(text="Repeat pairs: members who worked together for a second time in the period.")

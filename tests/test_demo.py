@@ -22,12 +22,18 @@ async def test_demo_plays_the_full_scenario(tmp_path) -> None:
     assert "Status: 🤝 Agreed by everyone: terms locked" in text
     assert "pings: @dev, @carol, @erin, @bob" in text
     assert "PNG image" in text
+    # the flour buy reaches the miller's case price; only its pledgers are pinged with their share
+    assert "succeeded: 5 cases (20 × 16 kg sack) at £16.00 each (the 20+ tier)" in text
+    assert "@bob: 6 at £16.00 = £96.00 (1 from your tolerance)" in text
+    assert "pings: @alice, @bob, @carol, @dev" in text
+    assert "TOTAL: 5 cases of 4,,19,3,20,16 kg sack,16.00,320.00,GBP" in text
     assert "Traceback" not in text
     with sqlite3.connect(db_path) as conn:
         assert conn.execute("SELECT count(*) FROM referrals").fetchone()[0] == 1
         assert conn.execute("SELECT state FROM agreements").fetchall() == [("completed",)]
         assert conn.execute("SELECT count(*) FROM agreement_feedback").fetchone()[0] == 3
         assert conn.execute("SELECT count(*) FROM shoutouts").fetchone()[0] == 1
+        assert conn.execute("SELECT state FROM group_buys").fetchall() == [("succeeded",)]
         assert conn.execute("SELECT kind, quantity, state, closed_how FROM loans ORDER BY id").fetchall() == [
             ("equipment", 1, "closed", "returned"),
             ("labour", 4, "closed", "returned"),

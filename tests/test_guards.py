@@ -379,6 +379,31 @@ async def _complete_reminder(w: World, m: Measure) -> None:
     ok(await m(w.discord.click(reminder, "Mark complete", w.alice)))
 
 
+# -- group buys (tests/test_groupbuys.py has the behaviour) -------------------------------------------------
+@scenario("groupbuy start", "groupbuy edit", "PledgeButton", "WithdrawButton")
+async def _groupbuy_flow(w: World, m: Measure) -> None:
+    from tests.test_groupbuys import FLOUR, post_of
+
+    opened = ok(await m(w.discord.slash("groupbuy start", w.alice, target=20, deadline="friday")))
+    ok(await m(w.discord.submit(opened, w.alice, **FLOUR)))  # store, post + thread, remember the post
+    edit = ok(await m(w.discord.slash("groupbuy edit", w.alice, id=1)))
+    ok(await m(w.discord.submit(edit, w.alice, **{**FLOUR, "product": "Rye flour"})))
+    form = ok(await m(w.discord.click(post_of(w), "Pledge", w.bob)))
+    ok(await m(w.discord.submit(form, w.bob, quantity="3", tolerance="1")))
+    ok(await m(w.discord.click(post_of(w), "Withdraw", w.bob)))
+
+
+@scenario("groupbuy extend", "groupbuy cancel", "groupbuy list", "groupbuy view")
+async def _groupbuy_manage(w: World, m: Measure) -> None:
+    from tests.test_groupbuys import start
+
+    await start(w, target=20)
+    ok(await m(w.discord.slash("groupbuy list", w.bob)))
+    ok(await m(w.discord.slash("groupbuy view", w.alice, id=1, export=True)))
+    ok(await m(w.discord.slash("groupbuy extend", w.alice, id=1, deadline="next friday")))
+    ok(await m(w.discord.slash("groupbuy cancel", w.alice, id=1, reason="the mill closed")))
+
+
 # -- the guards -------------------------------------------------------------------------------------------
 def commands_of(world: World) -> set[str]:
     def walk(items) -> set[str]:

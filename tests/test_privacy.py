@@ -18,7 +18,7 @@ from tests.test_stats import Seeder, ts
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 ALICE_TEXTS = ("Alice Accounts", "alice's secret client", "alice note", "Alice's terms", "Alice's long ladder",
-               "alice condition text", "alice borrowing text")  # fmt: skip
+               "alice condition text", "alice borrowing text", "Alice's flour run")  # fmt: skip
 OTHERS_TEXTS = ("Bob Builds", "bob's private client", "bob private note", "bob's reason text", "carol praises bob",
                 "Bobby Display", "Carol Creates", "bob borrowing text")  # fmt: skip
 
@@ -90,7 +90,18 @@ async def build_community(world: World) -> dict[str, int]:
             "INSERT INTO agreement_acceptances VALUES (?, 1, ?, ?, ?)", (theirs, alice, "0" * 64, ts("11-11"))
         )
         ids.update(done=done, theirs=theirs)
+    await build_group_buys(world)
     return ids
+
+
+async def build_group_buys(world: World) -> None:
+    """Alice organises a group buy Bob pledges in, and pledges in Bob's."""
+    from tests.test_groupbuys import pledge, start
+
+    await start(world, world.alice, product="Alice's flour run")
+    await start(world, world.bob, product="Bob Builds bulk screws")
+    await pledge(world, world.bob, "2", buy_id=1)
+    await pledge(world, world.alice, "3", buy_id=2)
 
 
 async def build_sharing(world: World) -> None:
@@ -139,6 +150,8 @@ ORACLE = {
     "stat_pairs": "SELECT * FROM stat_pairs WHERE a = :u OR b = :u",
     "stat_first_volunteer": "SELECT * FROM stat_first_volunteer WHERE need_id IN "
                             "(SELECT id FROM needs WHERE requester_id = :u)",
+    "group_buys": "SELECT * FROM group_buys WHERE organiser_id = :u",
+    "group_buy_pledges": "SELECT * FROM group_buy_pledges WHERE user_id = :u",
     "shared_items": "SELECT * FROM shared_items WHERE owner_id = :u",
     "loans": "SELECT * FROM loans WHERE owner_id = :u OR borrower_id = :u",
     "loan_waits": "SELECT * FROM loan_waits WHERE user_id = :u",

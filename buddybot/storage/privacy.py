@@ -39,6 +39,9 @@ EXPORTED: dict[str, str] = {
     "stat_pairs": "guild_id = :g AND ((kind IN ('r', 'a') AND a = :u) OR b = :u)",
     "stat_first_volunteer": f"need_id IN ({_MY_NEEDS})",
     "responder_speed": "guild_id = :g AND user_id = :u",
+    # group buys: the ones the member organised, and their pledges (erasure: buddybot/storage/groupbuys.py)
+    "group_buys": "guild_id = :g AND organiser_id = :u",
+    "group_buy_pledges": "guild_id = :g AND user_id = :u",
     # sharing (migration 008)
     "shared_items": "guild_id = :g AND owner_id = :u",
     "loans": "guild_id = :g AND (owner_id = :u OR borrower_id = :u)",
