@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from buddybot.testing.harness import FakeDiscord, FakeGuild, FakeUser, Sent
@@ -138,13 +139,14 @@ async def _agreement(discord: FakeDiscord, m: dict[str, FakeUser], t: Transcript
     for buddy in buddies:
         await click(discord, t, post, "Accept", buddy)
     t.heading("The day before the job starts, the scheduler reminds everyone on it")
+    agreed_at = clock.current
     clock.current = clock.current.replace(month=11, day=30, hour=9, minute=0)  # 09:00 in London on 30 Nov
     t.say("   (the clock moves to 30 Nov, 09:00; the scheduler's loop runs its due jobs)")
     seen = set(discord.messages)
     await discord.bot.get_cog("Scheduler").run_due()  # type: ignore[union-attr]
     for sent in [s for i, s in discord.messages.items() if i not in seen and not s.ephemeral]:
         t.post(sent)
-    clock.advance(days=20)
+    clock.current = agreed_at + timedelta(days=20)
     t.action(m["dev"], f"/agreement complete agreement_id:{agreement_id}")
     done = await discord.slash("agreement complete", m["dev"], agreement_id=agreement_id)
     t.result(m["dev"], done)

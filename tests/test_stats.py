@@ -198,6 +198,7 @@ def scenario(world: World) -> World:
 
 def compute(world: World, period: str) -> stats.Stats:
     conn = sqlite3.connect(world.db_path)
+    conn.row_factory = sqlite3.Row  # as the bot's connection (buddybot/storage/db.py)
     try:
         return stats.compute(conn, world.guild.id, period, NOW)
     finally:
