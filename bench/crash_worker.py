@@ -1,6 +1,6 @@
 """A bot process to kill: BuddyBot on FakeDiscord against DB, answering a stream of writing interactions.
 
-    python bench/crash_worker.py DB [--count N]
+    python bench/crash_worker.py DB [--count N] [--shard-id K --shard-count N]
 
 Prints `ready` once logged in, then one line per interaction Discord saw answered, flushed at once:
     done offer <user_id> <skill>        an /offer add that said "Added"
@@ -8,12 +8,16 @@ Prints `ready` once logged in, then one line per interaction Discord saw answere
     done take <need_id> <user_id>       an "I can take it" click that said "Thanks"
 Interactions run ten at a time, so a SIGKILL lands in the middle of transactions and REST calls.
 tests/test_kill9.py kills it with SIGKILL mid-burst and checks every "done" is in the database.
+DB is a SQLite path or a postgresql:// URL. With --shard-id K --shard-count N its guild is one Discord
+would route to shard K ((guild_id >> 22) % N == K) and its snowflakes never collide with another
+shard's process; tests/test_multiprocess.py runs shards 0 and 1 of 2 on one PostgreSQL.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import sys
 from pathlib import Path
 
@@ -31,9 +35,17 @@ def say(line: str) -> None:
     sys.stdout.flush()
 
 
-async def main(db: Path, count: int) -> None:
+def shard_of(guild_id: int, shard_count: int) -> int:
+    return (guild_id >> 22) % shard_count  # Discord's routing of a guild to a shard
+
+
+async def main(db: str, count: int, shard_id: int = 0, shard_count: int = 1) -> None:
     discord = FakeDiscord(spec=None)
+    discord._ids = itertools.count(shard_id * (1 << 20))  # distinct snowflakes per shard process
     guild = discord.add_guild("Crash Town")
+    while shard_of(guild.id, shard_count) != shard_id:
+        guild = discord.add_guild("Crash Town")
+    say(f"guild {guild.id}")
     users = [discord.add_user(f"member{i}", guild) for i in range(count + 2)]
     bot = make_bot(db, FakeClock())
     await discord.start(bot)
@@ -74,7 +86,9 @@ async def main(db: Path, count: int) -> None:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
-    parser.add_argument("db", type=Path)
+    parser.add_argument("db")
     parser.add_argument("--count", type=int, default=3000)
+    parser.add_argument("--shard-id", type=int, default=0)
+    parser.add_argument("--shard-count", type=int, default=1)
     args = parser.parse_args()
-    asyncio.run(main(args.db, args.count))
+    asyncio.run(main(args.db, args.count, args.shard_id, args.shard_count))

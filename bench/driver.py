@@ -8,10 +8,8 @@ No OpenAPI validation (`FakeDiscord(spec=None)`): the tests do that; here it wou
 
 from __future__ import annotations
 
-import sqlite3
 import statistics
 from collections.abc import Callable, Sequence
-from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from time import perf_counter_ns
@@ -23,6 +21,8 @@ from discord import app_commands
 from bench.seed import CHANNELS, GUILD_ID, MEMBER_BASE, MODERATOR_ROLE, NOW
 from buddybot.bot import BuddyBot
 from buddybot.settings import Settings
+from buddybot.storage.pg import is_postgresql
+from buddybot.testing.engines import connected
 from buddybot.testing.harness import (
     MANAGE_GUILD,
     MEMBER_PERMISSIONS,
@@ -62,7 +62,8 @@ class BenchWorld:
     ) -> None:
         """`strict`: Discord's rate limits on, in real time (the Monday-morning burst); otherwise off, so
         the in-process measurements see our own work only. `round_trip_s`: the delay of every REST call."""
-        self.db_path = Path(db_path)
+        # A postgresql:// URL stays a string (Path would fold its "//").
+        self.db_path: str | Path = db_path if is_postgresql(str(db_path)) else Path(db_path)
         self.discord = FakeDiscord(spec=None, rate_limits=strict, virtual_time=False)
         self.discord.session.latency = round_trip_s
         self.clock = FakeClock(NOW)
@@ -121,8 +122,8 @@ class BenchWorld:
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """Read the bot's database on a separate connection (setup and checks, never while timing)."""
-        with closing(sqlite3.connect(self.db_path)) as conn:
-            return conn.execute(sql, params).fetchall()
+        with connected(self.db_path) as conn:
+            return [tuple(r) for r in conn.execute(sql, params).fetchall()]
 
     # -- members and payloads ------------------------------------------------------------------------
     def member(self, i: int) -> FakeUser:

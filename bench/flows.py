@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-import sqlite3
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
@@ -12,6 +11,8 @@ from bench.driver import BenchWorld, median
 from bench.measure import BenchError, Noop, Op
 from bench.ops import Accept, Find, OfferAdd, Slices, area_of, skill_names
 from bench.seed import STARTER, Scale, zipf_rank
+from buddybot.storage.dialect import table_names
+from buddybot.testing.engines import connected
 from buddybot.testing.harness import Result, Sent
 
 WHEN = "next week"
@@ -116,8 +117,8 @@ class Take(Op):
 
 
 def rows(world: BenchWorld) -> dict[str, int]:
-    with sqlite3.connect(world.db_path) as conn:
-        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    with connected(world.db_path) as conn:
+        tables = table_names(conn)
         wanted = ("needs", "need_volunteers", "offers", "agreement_acceptances", "need_pings")
         return {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in wanted if t in tables}
 

@@ -7,13 +7,12 @@ Members are drawn from disjoint slices of the seeded community so that no limit 
 from __future__ import annotations
 
 import random
-import sqlite3
-from contextlib import closing
 from typing import Any
 
 from bench.driver import BenchWorld
 from bench.measure import BenchError, Op
 from bench.seed import AREAS, MEMBER_BASE, STARTER, Scale, is_hidden, zipf_rank
+from buddybot.testing.engines import connected
 from buddybot.testing.harness import Result, Sent
 
 WHEN = "next week"
@@ -41,7 +40,7 @@ class Slices:
 def skill_names(world: BenchWorld, scale: Scale) -> list[str]:
     from bench.seed import ranked_skills
 
-    with closing(sqlite3.connect(world.db_path)) as conn:
+    with connected(world.db_path) as conn:
         return ranked_skills(conn, scale.skills)
 
 

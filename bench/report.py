@@ -119,11 +119,14 @@ def _us(v: float) -> str:
 def markdown(r: dict[str, Any]) -> str:
     s = r["scale"]
     mc = r["machine"]
+    on_pg = r.get("engine") == "postgresql"
+    engine = f"PostgreSQL {mc['postgresql']} (loopback)" if on_pg else f"SQLite {mc['sqlite']}"
     lines = [
-        "## Benchmark results",
+        "## Benchmark results" + (" on PostgreSQL" if on_pg else ""),
         "",
-        f"`python bench/run.py{' --quick' if r['quick'] else ''}` on {mc['cpu']} ({mc['cpus']} CPUs), "
-        f"Python {mc['python']}, SQLite {mc['sqlite']}, discord.py {mc['discord.py']}. "
+        f"`python bench/run.py{' --quick' if r['quick'] else ''}{' --db postgresql://…' if on_pg else ''}` "
+        f"on {mc['cpu']} ({mc['cpus']} CPUs), "
+        f"Python {mc['python']}, {engine}, discord.py {mc['discord.py']}. "
         f"Community: {s['members']:,} members, {s['members'] * s['offers_per_member']:,} offers over "
         f"{s['skills']:,} skills, {s['requests']:,} recent requests, {s['referrals']:,} referrals. "
         f"{r['rounds']} rounds × {r['per_round']} samples per operation, each batch right after a batch of "

@@ -2,6 +2,12 @@
 
     .venv/bin/python bench/run.py            # 100,000 members, 1,000,000 referrals (seeded once, cached)
     .venv/bin/python bench/run.py --quick    # a tenth of the community, fewer rounds: under 60 s
+    .venv/bin/python bench/run.py --db postgresql://user@127.0.0.1/bench   # the same on PostgreSQL
+
+With --db the seeded community is first copied into that (emptied) PostgreSQL database with
+`buddybot db copy`, and the end-to-end interaction and burst tables are measured on it; the storage
+table (plain sqlite3, SQLite VM steps) and the RSS children are SQLite-only and left out. Results go to
+bench/results-pg[-quick].json and bench/RESULTS-pg[-quick].md.
 
 A full run writes bench/results.json and bench/RESULTS.md; a quick run writes bench/results-quick.json and
 bench/RESULTS-quick.md, so it never replaces the recorded full run. Prints the table. See bench/README.md.
@@ -77,7 +83,7 @@ def machine() -> dict[str, object]:
     }
 
 
-async def interactive(db: Path, scale: Scale, args: argparse.Namespace) -> dict[str, object]:
+async def interactive(db: Path | str, scale: Scale, args: argparse.Namespace) -> dict[str, object]:
     world = await BenchWorld(db).start()
     try:
         slices = benchops.Slices(scale.members)
@@ -123,15 +129,27 @@ def peak_rss(db: Path, quick: bool) -> dict[str, object]:
     return out
 
 
-def output_paths(quick: bool, directory: Path = HERE) -> tuple[Path, Path]:
+def server_version(url: str) -> str:
+    from buddybot.storage import pg
+
+    conn = pg.connect(url)
+    try:
+        return conn.execute("SHOW server_version").fetchone()[0]
+    finally:
+        conn.close()
+
+
+def output_paths(quick: bool, directory: Path = HERE, engine: str = "sqlite") -> tuple[Path, Path]:
     """Where a run's JSON and Markdown go: a quick run never overwrites the recorded full run."""
-    suffix = "-quick" if quick else ""
+    suffix = ("-pg" if engine == "postgresql" else "") + ("-quick" if quick else "")
     return directory / f"results{suffix}.json", directory / f"RESULTS{suffix}.md"
 
 
 def save(results: dict[str, object], directory: Path = HERE) -> str:
     """Write the results and their table where `output_paths` says; returns the table."""
-    json_path, md_path = output_paths(bool(results.get("quick")), directory)
+    json_path, md_path = output_paths(
+        bool(results.get("quick")), directory, str(results.get("engine", "sqlite"))
+    )
     json_path.write_text(json.dumps(results, indent=2) + "\n")
     table = report.markdown(results)
     md_path.write_text(table)
@@ -147,6 +165,7 @@ def main() -> None:
     parser.add_argument("--per-round", type=int, help="samples per operation per round")
     parser.add_argument("--seed-only", action="store_true", help="build the cached database and stop")
     parser.add_argument("--no-rss", action="store_true", help="skip the peak-RSS subprocesses")
+    parser.add_argument("--db", help="a postgresql:// URL to measure on instead of SQLite (it is emptied)")
     args = parser.parse_args()
     scale = QUICK if args.quick else FULL
     logging.getLogger().addHandler(ERRORS)
@@ -171,23 +190,33 @@ def main() -> None:
         "rounds": args.rounds,
         "per_round": args.per_round,
     }
-    log("matching query (plain sqlite3) vs the reference on offers_by_rank")
-    q_rounds, q_per = (11, 20) if args.quick else (15, 100)
-    results["matching"] = queries.matching(
-        db, scale, rounds=q_rounds, per_round=q_per, worst_runs=10 if args.quick else 40
-    )
-    log("/stats figures (plain sqlite3)")
-    results["stats_figures"] = queries.stats_figures(db, rounds=11, per_round=3 if args.quick else 10)
-    results["stats_chart"] = queries.chart_render(db, 5 if args.quick else 30)
-    log("Monday morning: one referrals channel, strict rate limits, 50 ms round trips")
-    results["monday_morning"] = asyncio.run(monday_morning(db, scale, quick=args.quick, log=log))
-    metrics = asyncio.run(interactive(db, scale, args))
+    target: Path | str = db
+    if args.db:
+        from buddybot.storage import copy
+
+        log(f"copying the community into {args.db} (buddybot db copy --force)")
+        copy.copy(str(db), args.db, force=True)
+        target = args.db
+        results["engine"] = "postgresql"
+        results["machine"]["postgresql"] = server_version(args.db)  # type: ignore[index]
+    else:
+        log("matching query (plain sqlite3) vs the reference on offers_by_rank")
+        q_rounds, q_per = (11, 20) if args.quick else (15, 100)
+        results["matching"] = queries.matching(
+            db, scale, rounds=q_rounds, per_round=q_per, worst_runs=10 if args.quick else 40
+        )
+        log("/stats figures (plain sqlite3)")
+        results["stats_figures"] = queries.stats_figures(db, rounds=11, per_round=3 if args.quick else 10)
+        results["stats_chart"] = queries.chart_render(db, 5 if args.quick else 30)
+        log("Monday morning: one referrals channel, strict rate limits, 50 ms round trips")
+        results["monday_morning"] = asyncio.run(monday_morning(db, scale, quick=args.quick, log=log))
+    metrics = asyncio.run(interactive(target, scale, args))
     results["bursts"] = metrics.pop("bursts")
     results["metrics"] = metrics
     results["round_trips"] = {
         name: m["round_trips"] for name, m in metrics.items() if isinstance(m, dict) and "round_trips" in m
     }
-    if not args.no_rss:
+    if not args.no_rss and not args.db:
         log("peak RSS (child processes)")
         results["rss"] = peak_rss(db, args.quick)
     results["logged"] = dict(ERRORS.counts.most_common(20))

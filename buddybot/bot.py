@@ -112,8 +112,10 @@ class BuddyBot(commands.Bot):
         clock: Callable[[], datetime] = utcnow,
         sync_commands: bool = True,
         extensions: tuple[str, ...] = EXTENSIONS,
+        **options: object,
     ) -> None:
         super().__init__(
+            **options,
             command_prefix=commands.when_mentioned,
             help_command=None,
             intents=intents(),
@@ -182,3 +184,30 @@ class BuddyBot(commands.Bot):
             await super().close()
         finally:
             await self.db.close()
+
+
+class ShardedBuddyBot(BuddyBot, commands.AutoShardedBot):
+    """BuddyBot serving the shards `shard_ids` of `shard_count` in this process (discord.py's AutoShardedBot).
+
+    Several such processes share one PostgreSQL. Whatever must happen once happens once: the command
+    sync only in the process that runs shard 0, background work through the jobs table's claims.
+    """
+
+
+def make_bot(
+    settings: Settings, *, shard_count: int | None = None, shard_ids: list[int] | None = None
+) -> BuddyBot:
+    """The default is one process, discord.py choosing the shard count; with flags, a sharded process."""
+    if shard_count is None and shard_ids is None:
+        return BuddyBot(settings)
+    ids = check_shards(shard_count, shard_ids)
+    return ShardedBuddyBot(settings, shard_count=shard_count, shard_ids=ids, sync_commands=0 in ids)
+
+
+def check_shards(shard_count: int | None, shard_ids: list[int] | None) -> list[int]:
+    if shard_count is None or shard_count < 1:
+        raise ValueError("--shard-count N (at least 1) is needed with --shard-ids")
+    ids = sorted(set(shard_ids if shard_ids is not None else range(shard_count)))
+    if not ids or ids[0] < 0 or ids[-1] >= shard_count:
+        raise ValueError(f"shard ids must be between 0 and {shard_count - 1}: {shard_ids}")
+    return ids

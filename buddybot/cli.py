@@ -1,4 +1,4 @@
-"""`buddybot run | demo | sync | db upgrade | db backup` — the console entry point."""
+"""`buddybot run | demo | sync | db upgrade | db backup | db copy` — the console entry point."""
 
 from __future__ import annotations
 
@@ -23,11 +23,13 @@ def _token(settings: Settings) -> str:
     return settings.discord_token.get_secret_value().strip()
 
 
-async def _run(settings: Settings) -> None:
-    from buddybot.bot import BuddyBot
+async def _run(
+    settings: Settings, shard_count: int | None = None, shard_ids: list[int] | None = None
+) -> None:
+    from buddybot.bot import make_bot
 
     token = _token(settings)
-    bot = BuddyBot(settings)
+    bot = make_bot(settings, shard_count=shard_count, shard_ids=shard_ids)
     close_on_signals(bot)
     async with bot:
         await bot.start(token)
@@ -67,10 +69,39 @@ async def _backup(settings: Settings, target: str) -> None:
     print(f"backed up {settings.db_path} to {target}")
 
 
+def _copy(source: str, target: str, force: bool) -> None:
+    from buddybot.storage import copy
+
+    try:
+        reports = copy.copy(source, target, force=force)
+    except copy.CopyRefused as refused:
+        print(f"not copied: {refused}", file=sys.stderr)
+        raise SystemExit(1) from None
+    print(f"{'table':<24} {'rows':>12} {'checksum':>18}  same")
+    for r in reports:
+        print(f"{r.table:<24} {r.target_rows:>12,} {r.target_sum:>18}  {'yes' if r.equal else 'NO'}")
+    different = [r.table for r in reports if not r.equal]
+    if different:
+        print(f"the copy differs from the source in: {', '.join(different)}", file=sys.stderr)
+        raise SystemExit(1)
+    print(
+        f"copied {sum(r.source_rows for r in reports):,} rows in {len(reports)} tables; counts and checksums match"
+    )
+
+
+def _shard_list(text: str) -> list[int]:
+    try:
+        return [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"shard ids are numbers separated by commas, not {text!r}") from None
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="buddybot", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("run", help="connect to Discord and serve (needs DISCORD_TOKEN)")
+    run = sub.add_parser("run", help="connect to Discord and serve (needs DISCORD_TOKEN)")
+    run.add_argument("--shard-count", type=int, help="total shards across all processes (default: Discord's)")
+    run.add_argument("--shard-ids", type=_shard_list, help="the shards this process serves, e.g. 0,1")
     demo = sub.add_parser("demo", help="play a scripted community offline and print what Discord would show")
     demo.add_argument("--db", help="keep the demo database here (default: a temporary folder)")
     sync = sub.add_parser("sync", help="push the slash commands to Discord now")
@@ -80,6 +111,12 @@ def main(argv: list[str] | None = None) -> None:
     db_sub.add_parser("upgrade", help="apply pending migrations")
     backup = db_sub.add_parser("backup", help="consistent online backup")
     backup.add_argument("path")
+    copy = db_sub.add_parser(
+        "copy", help="copy every row from one database to another (SQLite <-> PostgreSQL)"
+    )
+    copy.add_argument("source", help="a SQLite path or a postgresql:// URL")
+    copy.add_argument("target", help="a SQLite path or a postgresql:// URL (must be empty)")
+    copy.add_argument("--force", action="store_true", help="replace whatever the target holds")
     args = parser.parse_args(argv)
 
     settings = Settings()
@@ -88,7 +125,14 @@ def main(argv: list[str] | None = None) -> None:
         level = logging.ERROR  # the transcript is the output; discord.py's connection chatter is noise here
     discord.utils.setup_logging(level=level, root=True)
     if args.command == "run":
-        asyncio.run(_run(settings))
+        if args.shard_ids is not None or args.shard_count is not None:
+            from buddybot.bot import check_shards
+
+            try:
+                check_shards(args.shard_count, args.shard_ids)
+            except ValueError as error:
+                parser.error(str(error))
+        asyncio.run(_run(settings, args.shard_count, args.shard_ids))
     elif args.command == "sync":
         asyncio.run(_sync(settings, args.guild or settings.dev_guild_id))
     elif args.command == "demo":
@@ -99,6 +143,8 @@ def main(argv: list[str] | None = None) -> None:
         asyncio.run(_upgrade(settings))
     elif args.command == "db" and args.db_command == "backup":
         asyncio.run(_backup(settings, args.path))
+    elif args.command == "db" and args.db_command == "copy":
+        _copy(args.source, args.target, args.force)
 
 
 if __name__ == "__main__":

@@ -74,6 +74,7 @@ CREATE INDEX referrals_by_receiver ON referrals (guild_id, to_id);
 CREATE INDEX need_volunteers_by_member ON need_volunteers (guild_id, user_id);
 
 -- INSERT INTO stat_bump (guild_id, at, metric, key, delta) adds delta to the five periods containing `at`.
+-- dialect: sqlite
 CREATE VIEW stat_bump (guild_id, at, metric, key, delta) AS SELECT 0, '', '', '', 0 WHERE 0;
 CREATE TRIGGER stat_bump_apply INSTEAD OF INSERT ON stat_bump
 WHEN NEW.at IS NOT NULL
@@ -98,9 +99,40 @@ BEGIN
                      WHERE c.guild_id = NEW.guild_id AND c.metric = NEW.metric AND c.key = NEW.key
                        AND c.kind = stat_counts.kind);
 END;
+-- dialect: postgresql
+CREATE VIEW stat_bump (guild_id, at, metric, key, delta) AS
+    SELECT CAST(0 AS BIGINT), CAST('' AS TEXT), CAST('' AS TEXT), CAST('' AS TEXT), CAST(0 AS BIGINT) WHERE false;
+-- The first day (YYYY-MM-DD) of the period of `kind` containing the instant `at` (UTC); '' for all time.
+-- date_trunc's week starts on Monday, as SQLite's date(at, 'weekday 0', '-6 days') does.
+CREATE FUNCTION stat_period_start(kind TEXT, at TEXT) RETURNS TEXT LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE kind WHEN 'a' THEN ''
+           ELSE to_char(date_trunc(CASE kind WHEN 'w' THEN 'week' WHEN 'm' THEN 'month'
+                                             WHEN 'q' THEN 'quarter' ELSE 'year' END,
+                                   CAST(at AS timestamptz) AT TIME ZONE 'UTC'), 'YYYY-MM-DD') END
+$$;
+CREATE FUNCTION stat_bump_apply_fn() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+    IF NEW.at IS NULL THEN
+        RETURN NEW;
+    END IF;
+    INSERT INTO stat_counts (guild_id, kind, start, metric, key, value)
+    SELECT NEW.guild_id, p.kind, stat_period_start(p.kind, NEW.at), NEW.metric, COALESCE(NEW.key, ''), NEW.delta
+      FROM stat_periods p
+    ON CONFLICT (guild_id, metric, key, kind, start) DO UPDATE SET value = stat_counts.value + excluded.value;
+    DELETE FROM stat_counts
+     WHERE NEW.key <> '' AND guild_id = NEW.guild_id AND metric = NEW.metric AND key = NEW.key AND kind <> 'a'
+       AND start < (SELECT max(c.start) FROM stat_counts c
+                     WHERE c.guild_id = NEW.guild_id AND c.metric = NEW.metric AND c.key = NEW.key
+                       AND c.kind = stat_counts.kind);
+    RETURN NEW;
+END
+$fn$;
+CREATE TRIGGER stat_bump_apply INSTEAD OF INSERT ON stat_bump FOR EACH ROW EXECUTE FUNCTION stat_bump_apply_fn();
+-- dialect: end
 
 -- INSERT INTO stat_bump_duration (guild_id, at, metric, seconds, delta): one histogram count for a duration,
 -- bucketed to the minute under 3 h, 5 min under a day, the hour under a week, then the day.
+-- dialect: sqlite
 CREATE VIEW stat_bump_duration (guild_id, at, metric, seconds, delta) AS SELECT 0, '', '', 0, 0 WHERE 0;
 CREATE TRIGGER stat_bump_duration_apply INSTEAD OF INSERT ON stat_bump_duration
 BEGIN
@@ -111,6 +143,24 @@ BEGIN
            NEW.delta
       FROM (SELECT max(0, CAST(round(NEW.seconds) AS INTEGER)) AS s);
 END;
+-- dialect: postgresql
+CREATE VIEW stat_bump_duration (guild_id, at, metric, seconds, delta) AS
+    SELECT CAST(0 AS BIGINT), CAST('' AS TEXT), CAST('' AS TEXT), CAST(0 AS DOUBLE PRECISION), CAST(0 AS BIGINT)
+     WHERE false;
+CREATE FUNCTION stat_bump_duration_apply_fn() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+    INSERT INTO stat_bump
+    SELECT NEW.guild_id, NEW.at, NEW.metric,
+           lpad(CAST(CASE WHEN s < 10800 THEN s / 60 * 60 WHEN s < 86400 THEN s / 300 * 300
+                          WHEN s < 604800 THEN s / 3600 * 3600 ELSE s / 86400 * 86400 END AS TEXT), 9, '0'),
+           NEW.delta
+      FROM (SELECT GREATEST(0, CAST(round(NEW.seconds) AS BIGINT)) AS s) AS d;
+    RETURN NEW;
+END
+$fn$;
+CREATE TRIGGER stat_bump_duration_apply INSTEAD OF INSERT ON stat_bump_duration
+    FOR EACH ROW EXECUTE FUNCTION stat_bump_duration_apply_fn();
+-- dialect: end
 
 -- Requests (needs) count in the period they were posted, whatever happened to them later, so fill rate
 -- is "of the requests posted in the period, how many were filled". A need contributes:
@@ -118,6 +168,7 @@ END;
 --   expired + unmet[skill] when it expired unfilled. A change takes the old contribution off and adds the new.
 -- `outcome_only` = 1 leaves posted/demand alone: a state change between open, filled, closed and expired
 -- (the common case) only moves the outcome counters.
+-- dialect: sqlite
 CREATE VIEW stat_need_bump (guild_id, created_at, ended_at, state, skill, delta, outcome_only) AS
     SELECT 0, '', '', '', '', 0, 0 WHERE 0;
 CREATE TRIGGER stat_need_bump_apply INSTEAD OF INSERT ON stat_need_bump
@@ -157,6 +208,64 @@ CREATE TRIGGER stat_need_delete AFTER DELETE ON needs
 BEGIN
     INSERT INTO stat_need_bump VALUES (OLD.guild_id, OLD.created_at, OLD.ended_at, OLD.state, OLD.skill, -1, 0);
 END;
+-- dialect: postgresql
+CREATE VIEW stat_need_bump (guild_id, created_at, ended_at, state, skill, delta, outcome_only) AS
+    SELECT CAST(0 AS BIGINT), CAST('' AS TEXT), CAST('' AS TEXT), CAST('' AS TEXT), CAST('' AS TEXT),
+           CAST(0 AS BIGINT), CAST(0 AS BIGINT) WHERE false;
+CREATE FUNCTION stat_need_bump_apply_fn() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+    INSERT INTO stat_bump SELECT NEW.guild_id, NEW.created_at, 'needs_posted', '', NEW.delta
+     WHERE NEW.state <> 'removed' AND NEW.outcome_only = 0;
+    INSERT INTO stat_bump SELECT NEW.guild_id, NEW.created_at, 'skill_demand', NEW.skill, NEW.delta
+     WHERE NEW.state <> 'removed' AND NEW.outcome_only = 0;
+    INSERT INTO stat_bump SELECT NEW.guild_id, NEW.created_at, 'needs_filled', '', NEW.delta WHERE NEW.state = 'filled';
+    INSERT INTO stat_bump_duration
+    SELECT NEW.guild_id, NEW.created_at, 'ttp',
+           extract(epoch FROM CAST(NEW.ended_at AS timestamptz) - CAST(NEW.created_at AS timestamptz)), NEW.delta
+     WHERE NEW.state = 'filled' AND NEW.ended_at IS NOT NULL;
+    INSERT INTO stat_bump SELECT NEW.guild_id, NEW.created_at, 'needs_expired', '', NEW.delta WHERE NEW.state = 'expired';
+    INSERT INTO stat_bump SELECT NEW.guild_id, NEW.created_at, 'skill_unmet', NEW.skill, NEW.delta
+     WHERE NEW.state = 'expired';
+    RETURN NEW;
+END
+$fn$;
+CREATE TRIGGER stat_need_bump_apply INSTEAD OF INSERT ON stat_need_bump
+    FOR EACH ROW EXECUTE FUNCTION stat_need_bump_apply_fn();
+CREATE FUNCTION stat_need_insert_fn() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+    INSERT INTO stat_need_bump VALUES (NEW.guild_id, NEW.created_at, NEW.ended_at, NEW.state, NEW.skill, 1, 0);
+    RETURN NULL;
+END
+$fn$;
+CREATE TRIGGER stat_need_insert AFTER INSERT ON needs FOR EACH ROW EXECUTE FUNCTION stat_need_insert_fn();
+CREATE FUNCTION stat_need_update_fn() RETURNS trigger LANGUAGE plpgsql AS $fn$
+DECLARE
+    same BOOLEAN := OLD.skill IS NOT DISTINCT FROM NEW.skill AND OLD.created_at IS NOT DISTINCT FROM NEW.created_at
+                    AND (OLD.state = 'removed') = (NEW.state = 'removed');
+BEGIN
+    IF NOT (OLD.state IS DISTINCT FROM NEW.state OR OLD.ended_at IS DISTINCT FROM NEW.ended_at
+            OR OLD.skill IS DISTINCT FROM NEW.skill OR OLD.created_at IS DISTINCT FROM NEW.created_at) THEN
+        RETURN NULL;
+    END IF;
+    IF NOT same OR OLD.state IN ('filled', 'expired') THEN
+        INSERT INTO stat_need_bump VALUES (OLD.guild_id, OLD.created_at, OLD.ended_at, OLD.state, OLD.skill, -1, CAST(same AS INTEGER));
+    END IF;
+    IF NOT same OR NEW.state IN ('filled', 'expired') THEN
+        INSERT INTO stat_need_bump VALUES (NEW.guild_id, NEW.created_at, NEW.ended_at, NEW.state, NEW.skill, 1, CAST(same AS INTEGER));
+    END IF;
+    RETURN NULL;
+END
+$fn$;
+CREATE TRIGGER stat_need_update AFTER UPDATE OF state, ended_at, skill, created_at ON needs
+    FOR EACH ROW EXECUTE FUNCTION stat_need_update_fn();
+CREATE FUNCTION stat_need_delete_fn() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+    INSERT INTO stat_need_bump VALUES (OLD.guild_id, OLD.created_at, OLD.ended_at, OLD.state, OLD.skill, -1, 0);
+    RETURN NULL;
+END
+$fn$;
+CREATE TRIGGER stat_need_delete AFTER DELETE ON needs FOR EACH ROW EXECUTE FUNCTION stat_need_delete_fn();
+-- dialect: end
 
 -- Time to first volunteer: recorded once per need (a volunteer who withdraws does not reset it).
 CREATE TABLE stat_first_volunteer (
@@ -356,7 +465,7 @@ SELECT guild_id, created_at, 'repeat_ref_pairs', '', 1
   FROM (SELECT guild_id, created_at,
                row_number() OVER (PARTITION BY guild_id, min(from_id, to_id), max(from_id, to_id)
                                   ORDER BY created_at, id) AS nth
-          FROM referrals)
+          FROM referrals) AS ranked
  WHERE nth = 2;
 INSERT INTO stat_bump SELECT guild_id, proposed_at, 'agr_proposed', '', 1 FROM agreements WHERE proposed_at IS NOT NULL;
 INSERT INTO stat_bump SELECT guild_id, agreed_at, 'agr_agreed', '', 1 FROM agreements WHERE agreed_at IS NOT NULL;
@@ -377,7 +486,7 @@ SELECT guild_id, at, 'repeat_agr_pairs', '', 1
           FROM agreements a
           JOIN agreement_members m1 ON m1.agreement_id = a.id
           JOIN agreement_members m2 ON m2.agreement_id = a.id AND m2.user_id > m1.user_id
-         WHERE a.state = 'completed')
+         WHERE a.state = 'completed') AS ranked
  WHERE nth = 2;
 INSERT INTO stat_bump
 SELECT a.guild_id, f.answered_at, 'again_answers', '', 1 FROM agreement_feedback f JOIN agreements a ON a.id = f.agreement_id;

@@ -46,3 +46,31 @@ def test_db_upgrade_then_backup(clean_env: Path, tmp_path: Path, capsys: pytest.
         assert copy.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         assert copy.execute("PRAGMA user_version").fetchone()[0] == migration_files()[-1][0]
         assert copy.execute("SELECT value FROM meta WHERE key = 'k'").fetchall() == [("v",)]
+
+
+def test_shard_flags_pick_a_sharded_bot_and_only_shard_zero_syncs_commands(clean_env) -> None:
+    from buddybot.bot import BuddyBot, ShardedBuddyBot, make_bot
+    from buddybot.settings import Settings
+
+    settings = Settings(DISCORD_TOKEN="offline", BUDDYBOT_DB=str(clean_env))
+    plain = make_bot(settings)
+    assert type(plain) is BuddyBot and plain.sync_commands  # the default: one process, discord.py's count
+    first = make_bot(settings, shard_count=4, shard_ids=[1, 0])
+    second = make_bot(settings, shard_count=4, shard_ids=[2, 3])
+    assert isinstance(first, ShardedBuddyBot) and (first.shard_count, first.shard_ids) == (4, [0, 1])
+    assert first.sync_commands and not second.sync_commands  # the command sync happens once
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["run", "--shard-ids", "0,1"], "--shard-count N"),
+        (["run", "--shard-count", "2", "--shard-ids", "0,2"], "between 0 and 1"),
+        (["run", "--shard-count", "2", "--shard-ids", "one"], "numbers separated by commas"),
+    ],
+)
+def test_bad_shard_flags_are_refused_before_connecting(argv, message, capsys) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err

@@ -8,8 +8,6 @@
 
 from __future__ import annotations
 
-import sqlite3
-
 import pytest
 
 from buddybot.testing.rest import PLACEHOLDER_MENTION
@@ -23,7 +21,7 @@ RLO_NAME = "\u202eSTUC YKCUL"  # reads as "LUCKY CUTS"
 
 
 def rows(world: World, query: str, *params: object) -> list[tuple]:
-    with sqlite3.connect(world.db_path) as conn:
+    with world.connect() as conn:
         return conn.execute(query, params).fetchall()
 
 
@@ -195,7 +193,7 @@ async def test_the_post_editor_forgets_requests_once_they_end(world: World, monk
     editor = world.bot.get_cog("Referrals").editor
     d = world.discord
     await offerer(world, world.bob, "Bob Books")
-    with sqlite3.connect(world.db_path) as conn:
+    with world.connect() as conn:
         conn.execute("INSERT INTO guild_config (guild_id, daily_need_limit) VALUES (?, 1000) "
                      "ON CONFLICT (guild_id) DO UPDATE SET daily_need_limit = 1000", (world.guild.id,))  # fmt: skip
     for i in range(30):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import datetime
 from typing import Any
 
@@ -20,7 +19,7 @@ DEADLINE = "2026-11-27T20:00:00+00:00"  # "friday" seen from Wed 25 Nov 2026, 20
 
 
 def rows(world: World, sql: str, *params: object) -> list[tuple]:
-    with sqlite3.connect(world.db_path) as conn:
+    with world.connect() as conn:
         return conn.execute(sql, params).fetchall()
 
 

@@ -39,7 +39,7 @@ BUDDY_SELECT = "Pick your buddies (1–21)"
 
 # -- helpers shared with the hard-case tests -----------------------------------------------------------
 def rows(world: World, sql: str, *params: object) -> list[tuple]:
-    with closing(sqlite3.connect(world.db_path)) as conn:
+    with world.connect() as conn:
         return conn.execute(sql, params).fetchall()
 
 
@@ -284,13 +284,13 @@ async def _privacy(w: World, m: Measure) -> None:
 
 def insert_need(w: World, requester: int, *, skill: str = "bookkeeping", guild_id: int | None = None) -> int:
     """A need row straight into the database (for moderation tests that do not depend on /need)."""
-    with closing(sqlite3.connect(w.db_path)) as conn, conn:
+    with w.connect() as conn:
         cur = conn.execute(
             "INSERT INTO needs (guild_id, requester_id, skill, start_date, end_date, created_day, created_at) "
-            "VALUES (?, ?, ?, '2026-11-30', '2026-12-06', '2026-11-25', '2026-11-25T10:00:00+00:00')",
+            "VALUES (?, ?, ?, '2026-11-30', '2026-12-06', '2026-11-25', '2026-11-25T10:00:00+00:00') RETURNING id",
             (guild_id or w.guild.id, requester, skill),
         )
-        return int(cur.lastrowid)
+        return int(cur.fetchone()[0])
 
 
 # -- referrals (/need ask|list|close, I can take it, Not this time, Close, Pick a volunteer) ---------------

@@ -10,7 +10,6 @@ import asyncio
 import re
 import sqlite3
 from collections.abc import Awaitable, Callable
-from contextlib import closing
 from dataclasses import dataclass
 from typing import Any
 
@@ -62,7 +61,9 @@ def channel_posts(results: list[Result], fragment: str = "") -> set[int]:
 
 
 def integrity_ok(world: World) -> None:
-    with closing(sqlite3.connect(world.db_path)) as conn:
+    with world.connect() as conn:
+        if not isinstance(conn, sqlite3.Connection):
+            return  # PostgreSQL checks foreign keys on every statement and checksums its own pages
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
 
@@ -417,7 +418,7 @@ async def _remove_need(w: World, i: int) -> Result:
     with _faults_paused(w):
         need_id = insert_need(w, w.alice.id)
         post = await w.bot.get_channel(w.guild.channel("referrals")).send("need")
-        with closing(sqlite3.connect(w.db_path)) as conn, conn:
+        with w.connect() as conn:
             conn.execute(
                 "UPDATE needs SET channel_id = ?, message_id = ? WHERE id = ?",
                 (w.guild.channel("referrals"), post.id, need_id),
@@ -464,8 +465,8 @@ def _needs_posted_or_discarded(w: World, i: int) -> None:
 def _ping_counters_match(w: World) -> None:
     wrong = rows(
         w,
-        """SELECT o.user_id, o.pings_30d, (SELECT count(*) FROM need_pings p WHERE p.guild_id = o.guild_id
-                       AND p.user_id = o.user_id AND p.counted = 1) AS pings FROM offers o WHERE o.pings_30d <> pings""",
+        """SELECT * FROM (SELECT o.user_id, o.pings_30d, (SELECT count(*) FROM need_pings p WHERE p.guild_id = o.guild_id
+                       AND p.user_id = o.user_id AND p.counted = 1) AS pings FROM offers o) AS c WHERE pings_30d <> pings""",
     )
     assert not wrong, f"fairness counters disagree with the pings recorded: {wrong}"
 

@@ -7,6 +7,7 @@ import sqlite3
 import aiosqlite
 import discord
 import discord.http
+import pytest
 from discord.gateway import DiscordWebSocket
 
 from buddybot.bot import intents
@@ -98,6 +99,7 @@ async def test_commands_synced_once_are_valid_for_discord(world: World) -> None:
     assert str(config["default_member_permissions"]) == str(1 << 5)
 
 
+@pytest.mark.sqlite_only("SQLite's pragmas")
 async def test_database_is_wal_with_foreign_keys_and_all_migrations(world: World) -> None:
     def pragmas(conn: sqlite3.Connection) -> tuple:
         return tuple(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import sqlite3
 from datetime import date
 
 import pytest
@@ -14,7 +13,7 @@ from tests.conftest import World
 
 
 def rows(world: World, sql: str, *params: object) -> list[tuple]:
-    with sqlite3.connect(world.db_path) as conn:
+    with world.connect() as conn:
         return conn.execute(sql, params).fetchall()
 
 
@@ -45,7 +44,7 @@ def posted_need(
         },
         [],
     )
-    with sqlite3.connect(world.db_path) as conn:
+    with world.connect() as conn:
         need_id = conn.execute(
             "INSERT INTO needs (guild_id, requester_id, skill, start_date, end_date, details, state, channel_id, "
             "message_id, created_day, created_at) VALUES (?, ?, ?, '2026-11-26', '2026-11-27', 'buy my stuff', ?, "
@@ -131,7 +130,7 @@ async def test_remove_need_bad_reason_changes_nothing(world: World, reason, frag
 )
 async def test_non_moderators_are_refused_on_the_server(world: World, command, options) -> None:
     need_id, _ = posted_need(world, world.bob.id)
-    with sqlite3.connect(world.db_path) as conn:
+    with world.connect() as conn:
         conn.execute(
             "INSERT INTO members (guild_id, user_id, hidden, created_at, updated_at) "
             "VALUES (?, ?, 1, 'x', 'x')",
@@ -158,7 +157,7 @@ async def test_hide_member_removes_them_from_find_and_matching_and_unhide_restor
     assert r.ephemeral and "is hidden" in r.content and r.allowed_mentions == {"parse": []}
     found = await world.discord.slash("find", world.alice, skill="web design")
     assert "Bob Builds" in found.text() and "Carol Creates" not in found.text()
-    with sqlite3.connect(world.db_path) as conn:
+    with world.connect() as conn:
         candidates = referrals_sql.match(
             conn,
             guild_id=world.guild.id,

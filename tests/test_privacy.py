@@ -8,9 +8,12 @@ import json
 import sqlite3
 from datetime import UTC, datetime
 
+import pytest
+
 from buddybot import stats
 from buddybot.storage import privacy as privacy_sql
 from buddybot.storage import referrals as referrals_sql
+from buddybot.storage.dialect import table_names
 from buddybot.testing.harness import Sent
 from tests.conftest import World
 from tests.test_sharing import borrow, share
@@ -24,7 +27,7 @@ OTHERS_TEXTS = ("Bob Builds", "bob's private client", "bob private note", "bob's
 
 
 def rows(world: World, sql: str, *params: object) -> list[tuple]:
-    with sqlite3.connect(world.db_path) as conn:
+    with world.connect() as conn:
         return conn.execute(sql, params).fetchall()
 
 
@@ -46,7 +49,7 @@ async def build_community(world: World) -> dict[str, int]:
     await d.slash("mod hide-member", world.mod, member=world.alice, reason="checking alice")
     await d.slash("mod unhide-member", world.mod, member=world.alice)
     await build_sharing(world)
-    with sqlite3.connect(world.db_path) as conn:
+    with world.connect() as conn:
         s = Seeder(conn, g)
         ids = {}
         # Alice asked twice (one filled by Bob, one still open with a post); Bob asked once, Alice volunteered.
@@ -160,15 +163,11 @@ ORACLE = {
 
 
 def oracle(world: World, user_id: int) -> dict[str, list[dict]]:
-    conn = sqlite3.connect(world.db_path)
-    conn.row_factory = sqlite3.Row
-    try:
+    with world.connect() as conn:
         return {
             t: [dict(r) for r in conn.execute(q, {"g": world.guild.id, "u": user_id})]
             for t, q in ORACLE.items()
         }
-    finally:
-        conn.close()
 
 
 def canonical(table_rows: list[dict]) -> list[str]:
@@ -176,7 +175,7 @@ def canonical(table_rows: list[dict]) -> list[str]:
 
 
 async def test_every_table_is_either_exported_or_holds_nothing_personal(world: World) -> None:
-    with sqlite3.connect(world.db_path) as conn:
+    with world.connect() as conn:
         tables = privacy_sql.table_names(conn)
     assert set(privacy_sql.EXPORTED) | privacy_sql.NOT_PERSONAL == tables
     assert not set(privacy_sql.EXPORTED) & privacy_sql.NOT_PERSONAL
@@ -228,7 +227,7 @@ async def test_export_is_per_guild_and_empty_for_a_stranger(world: World) -> Non
 
 
 def snapshot(world: World) -> stats.Stats:
-    with sqlite3.connect(world.db_path) as conn:
+    with world.connect() as conn:
         return stats.compute(conn, world.guild.id, "all", NOW)
 
 
@@ -272,8 +271,12 @@ async def test_delete_erases_the_member_and_keeps_the_counts(world: World) -> No
     # Nothing anywhere still names her, and nothing she wrote is left.
     everything = oracle(world, alice)
     assert {t: r for t, r in everything.items() if r and t != "mod_audit"} == {}
-    with sqlite3.connect(world.db_path) as conn:
-        dump = "\n".join(conn.iterdump())
+    with world.connect() as conn:
+        dump = "\n".join(
+            str(tuple(row))
+            for table in sorted(table_names(conn))
+            for row in conn.execute(f"SELECT * FROM {table}")
+        )
     for mine in ALICE_TEXTS:
         assert mine not in dump, mine
     assert "bob private note" in dump and "Carol Creates" in dump  # other members' data is untouched
@@ -307,7 +310,7 @@ async def test_delete_erases_the_member_and_keeps_the_counts(world: World) -> No
     # She vanished from the directory and from matching.
     found = await world.discord.slash("find", world.bob, skill="bookkeeping")
     assert "Carol Creates" in found.text() and "Alice Accounts" not in found.text()
-    with sqlite3.connect(world.db_path) as conn:
+    with world.connect() as conn:
         matched = referrals_sql.match(
             conn,
             guild_id=world.guild.id,
@@ -365,6 +368,7 @@ async def test_the_confirmation_survives_a_restart(world: World) -> None:
     assert rows(world, "SELECT count(*) FROM members") == [(0,)]
 
 
+@pytest.mark.sqlite_only("reads SQLite's EXPLAIN QUERY PLAN")
 async def test_export_and_erase_use_indexes_not_scans(world: World) -> None:
     """Each statement of an export and an erasure finds the member's rows through an index."""
     await build_community(world)

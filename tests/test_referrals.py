@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import copy
-import sqlite3
 
 import pytest
 
@@ -22,7 +21,7 @@ pytestmark = pytest.mark.usefixtures("no_first_answer_window")  # the window: te
 
 # -- helpers ---------------------------------------------------------------------------------------------------
 def rows(world: World, query: str, *params: object) -> list[tuple]:
-    with sqlite3.connect(world.db_path) as conn:
+    with world.connect() as conn:
         return conn.execute(query, params).fetchall()
 
 
@@ -119,7 +118,7 @@ async def test_ask_pings_exactly_the_fitting_members_in_rank_order(world: World)
     await offerer(world, fay, "Fay Figures")
     await d.slash("profile set", fay, business="Fay Figures", pings=False)
     await offerer(world, gus, "Gus Hidden")
-    with sqlite3.connect(world.db_path) as conn:
+    with world.connect() as conn:
         conn.execute("UPDATE members SET hidden = 1 WHERE user_id = ?", (gus.id,))
     await offerer(world, hal, "Hal Plumbing", skill="plumbing")
     await offerer(world, ivy, "Ivy Books")
@@ -285,7 +284,7 @@ async def test_more_than_25_volunteers_spread_over_several_selects(world: World)
 async def test_hidden_member_cannot_volunteer(world: World) -> None:
     _, post = await ask(world)
     await world.discord.slash("profile set", world.carol, business="Carol")
-    with sqlite3.connect(world.db_path) as conn:
+    with world.connect() as conn:
         conn.execute("UPDATE members SET hidden = 1 WHERE user_id = ?", (world.carol.id,))
     r = await world.discord.click(post, TAKE, world.carol)
     assert private(r) and "can't volunteer" in said(r)

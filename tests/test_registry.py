@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import sqlite3
-
 import pytest
 
 from tests.conftest import World
 
 
 def rows(world: World, sql: str, *params: object) -> list[tuple]:
-    with sqlite3.connect(world.db_path) as conn:
+    with world.connect() as conn:
         return conn.execute(sql, params).fetchall()
 
 
@@ -183,7 +181,7 @@ async def test_find_lists_available_first_and_skips_hidden(world: World) -> None
         await world.discord.slash("offer add", user, skill="graphic design")
     await world.discord.slash("available", world.alice, when="this week")
     await world.discord.slash("busy", world.carol, until="friday")
-    with sqlite3.connect(world.db_path) as conn:
+    with world.connect() as conn:
         conn.execute("UPDATE members SET hidden = 1 WHERE user_id = ?", (dan.id,))
     r = await world.discord.slash("find", world.bob, skill="graphics")
     assert_private_and_silent(r)

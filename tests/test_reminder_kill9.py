@@ -1,6 +1,6 @@
 """kill -9 between claiming and sending, with a real process: a reminder is sent once, none lost.
 
-A second process (bench/claim_worker.py) claims the due reminder on the bot's database, committing the
+A second process (bench/reminder_claim_worker.py) claims the due reminder on the bot's database, committing the
 claim and the step's outcome, and dies by SIGKILL before sending anything. The bot, once the claim's lease
 has run out, sends the stored outcome: one message.
 """
@@ -18,7 +18,7 @@ from tests.test_agreement_reminders import run_jobs, said_in_channel
 from tests.test_agreements import pinged, propose, rows
 
 ROOT = Path(__file__).resolve().parent.parent
-WORKER = ROOT / "bench" / "claim_worker.py"
+WORKER = ROOT / "bench" / "reminder_claim_worker.py"
 
 
 async def test_sigkill_between_claim_and_send_sends_the_reminder_once(world: World) -> None:

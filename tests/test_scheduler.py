@@ -53,7 +53,7 @@ async def schedule(world: World, kind: str, ref_id: int, due: datetime, tag: str
 
 
 def job_rows(world: World) -> list[tuple]:
-    with sqlite3.connect(world.db_path) as conn:
+    with world.connect() as conn:
         return conn.execute("SELECT kind, ref_id, state, due_at FROM jobs ORDER BY id").fetchall()
 
 
@@ -170,7 +170,7 @@ async def test_a_crash_before_delivery_delivers_after_the_lease_without_running_
     assert await runner(world).run_due() == 2
     assert sorted(RAN) == [("test.expire", 11), ("test.remind", 6)]
     assert len(world.discord.channel_messages(world.guild.channel())) == 1
-    with sqlite3.connect(world.db_path) as conn:
+    with world.connect() as conn:
         assert conn.execute("SELECT value FROM meta WHERE key = 'expired:11'").fetchall() == [("x",)]
 
 
@@ -198,7 +198,7 @@ async def test_a_failing_step_is_retried_then_given_up_without_harming_others(wo
     await schedule(world, "test.expire", 2, world.clock())
     assert await runner(world).run_due() == 1
     assert RAN == [("test.expire", 2)]
-    with sqlite3.connect(world.db_path) as conn:
+    with world.connect() as conn:
         assert conn.execute("SELECT value FROM meta WHERE key = 'broken'").fetchall() == [], "rolled back"
     for _ in range(scheduler.MAX_ATTEMPTS):
         world.clock.advance(hours=1)

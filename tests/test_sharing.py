@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
-
 import pytest
 
 from buddybot.errors import BuddyError
@@ -27,7 +25,7 @@ from tests.test_hard_cases import carrying
 
 # -- helpers ---------------------------------------------------------------------------------------------------
 def rows(world: World, query: str, *params: object) -> list[tuple]:
-    with sqlite3.connect(world.db_path) as conn:
+    with world.connect() as conn:
         return conn.execute(query, params).fetchall()
 
 

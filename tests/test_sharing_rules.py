@@ -7,6 +7,7 @@ import asyncio
 import sqlite3
 from datetime import UTC, datetime
 
+import psycopg
 import pytest
 
 from buddybot.testing.harness import FakeUser
@@ -60,7 +61,8 @@ async def test_units_never_go_below_zero(world: World) -> None:
     )
     assert sum("Asked" in said(r) for r in results) == 1  # 2 of 3 taken; nobody else fits
     assert available(world, chairs) == 1
-    with pytest.raises(sqlite3.IntegrityError, match="CHECK"), sqlite3.connect(world.db_path) as conn:
+    refused = (sqlite3.IntegrityError, psycopg.errors.CheckViolation)
+    with pytest.raises(refused, match=r"(?i)check"), world.connect() as conn:
         conn.execute("UPDATE shared_items SET available = -1 WHERE id = ?", (chairs,))
 
 

@@ -20,7 +20,7 @@ NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)  # the FakeClock's start: a Wedn
 
 
 def rows(world: World, sql: str, *params: object) -> list[tuple]:
-    with sqlite3.connect(world.db_path) as conn:
+    with world.connect() as conn:
         return conn.execute(sql, params).fetchall()
 
 
@@ -191,18 +191,14 @@ def seed_scenario(conn: sqlite3.Connection, guild_id: int) -> None:
 
 @pytest.fixture
 def scenario(world: World) -> World:
-    with sqlite3.connect(world.db_path) as conn:
+    with world.connect() as conn:
         seed_scenario(conn, world.guild.id)
     return world
 
 
 def compute(world: World, period: str) -> stats.Stats:
-    conn = sqlite3.connect(world.db_path)
-    conn.row_factory = sqlite3.Row  # as the bot's connection (buddybot/storage/db.py)
-    try:
+    with world.connect() as conn:
         return stats.compute(conn, world.guild.id, period, NOW)
-    finally:
-        conn.close()
 
 
 def ranked(items: list[stats.Ranked]) -> list[tuple[str, int]]:
@@ -253,7 +249,7 @@ async def test_other_periods_slice_the_same_history(scenario: World) -> None:
 
 
 async def test_fill_rate_median_and_unmet_follow_state_changes(scenario: World) -> None:
-    with sqlite3.connect(scenario.db_path) as conn:
+    with scenario.connect() as conn:
         # The open web design request of 24 Nov expires; a plumbing request is reopened and filled.
         conn.execute(
             "UPDATE needs SET state = 'expired', ended_at = ? WHERE created_at = ?",
@@ -439,7 +435,7 @@ async def test_stats_end_to_end_through_need_clicks(world: World) -> None:
 
 async def test_keyed_counters_keep_only_the_latest_period(world: World) -> None:
     """Top-five counters of past periods are dropped as new ones start; plain counts keep every period."""
-    with sqlite3.connect(world.db_path) as conn:
+    with world.connect() as conn:
         s = Seeder(conn, world.guild.id)
         s.need(ALICE, "seo", ts("10-05"), picked=(BOB, ts("10-06")))
         s.need(ALICE, "seo", ts("11-05"), picked=(BOB, ts("11-06")))

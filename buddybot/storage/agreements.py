@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from datetime import date
 
@@ -256,15 +255,17 @@ def open_conflict(
     conn: sqlite3.Connection, guild_id: int, agreement_id: int, user_ids: list[int]
 ) -> Conflict | None:
     """First-job rule: an open agreement two of `user_ids` share, unless they have completed one together."""
+    people = {f"p{i}": user_id for i, user_id in enumerate(user_ids)}
+    values = ", ".join(f"(:{name})" for name in people) or "(NULL)"
     row = conn.execute(
-        """
-        WITH people(user_id) AS (SELECT value FROM json_each(:people))
+        f"""
+        WITH people(user_id) AS (VALUES {values})
         SELECT a.id, v.title, m1.user_id, m2.user_id
           FROM agreement_members m1
           JOIN agreement_members m2 ON m2.agreement_id = m1.agreement_id AND m2.user_id > m1.user_id
           JOIN agreements a ON a.id = m1.agreement_id
           JOIN agreement_versions v ON v.agreement_id = a.id AND v.version = a.version
-         WHERE m1.user_id IN people AND m2.user_id IN people
+         WHERE m1.user_id IN (SELECT user_id FROM people) AND m2.user_id IN (SELECT user_id FROM people)
            AND a.guild_id = :guild AND a.id != :id AND a.state IN ('proposed', 'agreed')
            AND NOT EXISTS (
                 SELECT 1 FROM agreement_members c1
@@ -274,7 +275,7 @@ def open_conflict(
          ORDER BY a.id
          LIMIT 1
         """,
-        {"people": json.dumps(user_ids), "guild": guild_id, "id": agreement_id},
+        {**people, "guild": guild_id, "id": agreement_id},
     ).fetchone()
     return Conflict(agreement_id=row[0], title=row[1], user_a=row[2], user_b=row[3]) if row else None
 

@@ -1,4 +1,5 @@
-"""The one SQLite connection: WAL, foreign keys, numbered migrations, one thread hop per unit of work."""
+"""The database: SQLite (one connection, WAL) or PostgreSQL (a few connections), numbered migrations,
+one thread hop per unit of work. `BUDDYBOT_DB=postgresql://…` selects PostgreSQL; anything else is a SQLite path."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import aiosqlite
+
+from buddybot.storage import dialect, pg
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -57,7 +60,7 @@ def _migrate(conn: sqlite3.Connection) -> list[str]:
             continue
         conn.execute("BEGIN IMMEDIATE")
         try:
-            for statement in _statements(sql):
+            for statement in dialect.statements(sql, dialect.SQLITE):
                 conn.execute(statement)
             conn.execute(f"PRAGMA user_version = {version:d}")
             conn.execute("COMMIT")
@@ -68,30 +71,23 @@ def _migrate(conn: sqlite3.Connection) -> list[str]:
     return applied
 
 
-def _statements(sql: str) -> list[str]:
-    """Split a migration into statements (sqlite3.complete_statement knows about quotes and triggers)."""
-    statements, buffer = [], ""
-    for line in sql.splitlines(keepends=True):
-        buffer += line
-        if sqlite3.complete_statement(buffer):
-            stripped = "\n".join(
-                ln for ln in buffer.strip().splitlines() if not ln.lstrip().startswith("--")
-            ).strip()
-            if stripped and stripped.upper().rstrip(";").strip() not in ("BEGIN", "COMMIT"):
-                statements.append(stripped)
-            buffer = ""
-    if buffer.strip():
-        raise RuntimeError(f"incomplete SQL statement in migration: {buffer.strip()[:80]}")
-    return statements
-
-
 class Database:
-    """Owns the aiosqlite connection. Every command does its work as ONE unit in the DB thread.
+    """Owns the connection(s). Every command does its work as ONE unit in a DB thread.
 
-    `read(fn, ...)` and `write(fn, ...)` run `fn(conn, ...)` in aiosqlite's worker thread: one await,
-    one thread hop, however many statements `fn` runs. `write` wraps it in BEGIN IMMEDIATE/COMMIT so
-    a double click or a crash never leaves half a change, and two writers never deadlock on upgrade.
+    `read(fn, ...)` and `write(fn, ...)` run `fn(conn, ...)` in a worker thread: one await, one thread
+    hop, however many statements `fn` runs, in one transaction. On SQLite `write` wraps it in
+    BEGIN IMMEDIATE/COMMIT (one writer at a time); on PostgreSQL in a SERIALIZABLE transaction that is
+    retried on a serialization failure (see storage/pg.py), so a unit behaves as if it ran alone.
     """
+
+    def __new__(cls, path: str | Path, **kwargs: Any) -> Database:
+        if cls is Database and pg.is_postgresql(str(path)):
+            from buddybot.storage.pg_database import PostgresDatabase
+
+            return super().__new__(PostgresDatabase)
+        return super().__new__(cls)
+
+    engine = dialect.SQLITE
 
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
@@ -193,3 +189,8 @@ def _backup_unit(conn: sqlite3.Connection, _fn: Unit[None], args: tuple[Any, ...
         conn.backup(dest)
     finally:
         dest.close()
+
+
+def _statements(sql: str) -> list[str]:
+    """A migration's statements for SQLite (kept for callers that replay migrations by hand)."""
+    return dialect.statements(sql, dialect.SQLITE)

@@ -10,6 +10,8 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
+from buddybot.storage import dialect
+
 # table -> WHERE clause selecting the member's rows (:g guild, :u user, :k user id as text). Each one
 # is answered from an index (tests/test_privacy.py checks the plans), however big the guild is.
 _IN_GUILD = "EXISTS (SELECT 1 FROM agreements a WHERE a.id = agreement_id AND a.guild_id = :g)"
@@ -78,12 +80,7 @@ def export_rows(conn: sqlite3.Connection, guild_id: int, user_id: int) -> dict[s
 
 
 def table_names(conn: sqlite3.Connection) -> set[str]:
-    return {
-        r[0]
-        for r in conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
-        )
-    }
+    return dialect.table_names(conn)
 
 
 _LEFT_BY_ERASURE = {

@@ -62,7 +62,7 @@ _AVAILABLE_ARM = f"""SELECT * FROM (
        AND {_ELIGIBLE.format(t="w")}
        AND {{area}} AND {_FIRST_WINDOW}
      ORDER BY w.pings_30d, w.last_pinged_at, w.user_id
-     LIMIT CASE WHEN {_ANYONE_AVAILABLE} THEN :limit ELSE 0 END)"""
+     LIMIT CASE WHEN {_ANYONE_AVAILABLE} THEN :limit ELSE 0 END) AS arm{{tier}}"""
 _OFFERS_ARM = f"""SELECT * FROM (
     SELECT o.user_id, {{tier}} AS tier
       FROM offers AS o INDEXED BY {{index}}
@@ -71,7 +71,7 @@ _OFFERS_ARM = f"""SELECT * FROM (
        AND {_ELIGIBLE.format(t="o")}
        AND {_NOT_AVAILABLE}
      ORDER BY o.pings_30d, o.last_pinged_at, o.user_id
-     LIMIT :limit)"""
+     LIMIT :limit) AS arm{{tier}}"""
 _ARMS = (
     # Tier 0 walks only the available offerers of the requester's area (migration 005's index).
     _AVAILABLE_ARM.format(
@@ -80,14 +80,16 @@ _ARMS = (
     _AVAILABLE_ARM.format(
         tier=1,
         index="available_offers_by_rank",
-        area=f"({_KEY} IS NULL OR {area_sql('m.area')} IS NOT {_KEY})",
+        area=f"({_KEY} IS NULL OR {area_sql('m.area')} IS DISTINCT FROM {_KEY})",
     ),
     _OFFERS_ARM.format(
         tier=2, index="offers_by_area_rank", area=f"{_KEY} IS NOT NULL AND o.area_key = {_KEY}"
     ),
-    _OFFERS_ARM.format(tier=3, index="offers_by_rank", area=f"({_KEY} IS NULL OR o.area_key IS NOT {_KEY})"),
+    _OFFERS_ARM.format(
+        tier=3, index="offers_by_rank", area=f"({_KEY} IS NULL OR o.area_key IS DISTINCT FROM {_KEY})"
+    ),
 )
-MATCH_SQL = "SELECT user_id, tier FROM (\n" + "\nUNION ALL\n".join(_ARMS) + "\n) LIMIT :limit"
+MATCH_SQL = "SELECT user_id, tier FROM (\n" + "\nUNION ALL\n".join(_ARMS) + "\n) AS arms LIMIT :limit"
 
 
 def match_params(
@@ -180,8 +182,9 @@ def age_pings(conn: sqlite3.Connection, cutoff: str) -> int:
         return 0
     conn.execute("UPDATE need_pings SET counted = 0 WHERE counted = 1 AND pinged_at < ?", (cutoff,))
     conn.executemany(
-        "UPDATE offers SET pings_30d = max(pings_30d - ?, 0) WHERE guild_id = ? AND user_id = ?",
-        [(n, g, u) for g, u, n in aged],
+        "UPDATE offers SET pings_30d = CASE WHEN pings_30d > ? THEN pings_30d - ? ELSE 0 END "
+        "WHERE guild_id = ? AND user_id = ?",
+        [(n, n, g, u) for g, u, n in aged],
     )
     _copy_counters(conn, [(g, u) for g, u, _ in aged])
     return sum(n for _, _, n in aged)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from datetime import date
+from datetime import date, timedelta
 
 from buddybot.models import DirectoryEntry, Offer, Profile, Window
 from buddybot.storage import agreements as agreements_sql
@@ -122,10 +122,12 @@ def add_offer(
     ).fetchone()
     conn.execute(
         "INSERT INTO offers (guild_id, user_id, skill, details, created_at) VALUES (?, ?, ?, ?, ?) "
-        "ON CONFLICT (guild_id, user_id, skill) DO UPDATE SET details = COALESCE(excluded.details, details)",
+        "ON CONFLICT (guild_id, user_id, skill) DO UPDATE SET details = COALESCE(excluded.details, offers.details)",
         (guild_id, user_id, skill, details, now),
     )
-    conn.execute("INSERT OR IGNORE INTO skills (guild_id, name) VALUES (?, ?)", (guild_id, skill))
+    conn.execute(
+        "INSERT INTO skills (guild_id, name) VALUES (?, ?) ON CONFLICT DO NOTHING", (guild_id, skill)
+    )
     count = conn.execute(
         "SELECT count(*) FROM offers WHERE guild_id = ? AND user_id = ?", (guild_id, user_id)
     ).fetchone()[0]
@@ -155,7 +157,7 @@ def directory(
          WHERE o.guild_id = :guild AND o.skill = :skill AND m.hidden = 0
          ORDER BY available DESC,
                   (m.busy_until IS NOT NULL AND m.busy_until >= :start) ASC,
-                  m.business IS NULL, m.business COLLATE NOCASE, o.user_id
+                  m.business IS NULL, lower(m.business), o.user_id
          LIMIT :limit
         """,
         {
@@ -222,9 +224,8 @@ def set_busy(
         (guild_id, user_id, until.isoformat()),
     )
     conn.execute(
-        "UPDATE availability SET start_date = date(?, '+1 day') "
-        "WHERE guild_id = ? AND user_id = ? AND start_date <= ?",
-        (until.isoformat(), guild_id, user_id, until.isoformat()),
+        "UPDATE availability SET start_date = ? WHERE guild_id = ? AND user_id = ? AND start_date <= ?",
+        ((until + timedelta(days=1)).isoformat(), guild_id, user_id, until.isoformat()),
     )
 
 
