@@ -22,9 +22,9 @@ from buddybot import agreement_reminders, need_jobs, scheduler  # noqa: E402  (t
 from buddybot.storage.db import Database  # noqa: E402
 
 
-async def main(db_path: Path, now: datetime) -> None:
+async def main(db_target: str, now: datetime) -> None:
     assert agreement_reminders and need_jobs
-    db = Database(db_path)
+    db = Database(db_target)  # a SQLite file or a postgresql:// URL
     await db.open()
     claimed = await db.write(scheduler.claim_due, now, "doomed-process")
     sys.stdout.write("claimed " + " ".join(job.kind for job, _ in claimed) + "\n")
@@ -33,4 +33,4 @@ async def main(db_path: Path, now: datetime) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main(Path(sys.argv[1]), datetime.fromisoformat(sys.argv[2])))
+    asyncio.run(main(sys.argv[1], datetime.fromisoformat(sys.argv[2])))

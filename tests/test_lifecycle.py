@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sqlite3
 from datetime import UTC, datetime
 
 import pytest
 
 from buddybot import need_lifecycle, referrals, scheduler
 from buddybot.errors import BuddyError
+from buddybot.storage import config as config_sql
 from buddybot.testing.harness import FakeUser, Result, Sent
 from tests.conftest import World
 
@@ -20,7 +20,7 @@ TAKE, PICK = "I can take it", "Pick a volunteer"
 
 
 def rows(world: World, query: str, *params: object) -> list[tuple]:
-    with sqlite3.connect(world.db_path) as conn:
+    with world.connect() as conn:
         return conn.execute(query, params).fetchall()
 
 
@@ -58,11 +58,7 @@ def bodies(world: World) -> list[tuple[str, str]]:
 
 async def picked_referral(world: World) -> tuple[Sent, Sent]:
     """alice asks, bob volunteers, alice picks bob: (the post, the pick confirmation with the outcome buttons)."""
-    await world.db.write(
-        lambda conn: conn.execute("UPDATE guild_config SET pitch_window_minutes = 0")
-        or conn.execute("INSERT INTO guild_config (guild_id, pitch_window_minutes) VALUES (?, 0) "
-                        "ON CONFLICT (guild_id) DO UPDATE SET pitch_window_minutes = 0", (world.guild.id,))
-    )  # fmt: skip
+    await world.db.write(config_sql.update_config, world.guild.id, {"pitch_window_minutes": 0})
     await offerers(world, [world.bob])
     post = await ask(world, world.alice)
     await world.discord.click(post, TAKE, world.bob)
