@@ -94,6 +94,9 @@ class BenchWorld:
     async def start(self) -> BenchWorld:
         self.bot = self.make_bot()
         add_noop(self.bot.tree)
+        from bench.matched import add_matched_floor
+
+        add_matched_floor(self.bot)
         await self.discord.start(self.bot)
         self._instrument()
         return self

@@ -29,6 +29,8 @@ class Series:
     ack: list[float] = field(default_factory=list)  # µs, to the interaction callback
     ratios: list[float] = field(default_factory=list)  # per round
     round_trips: int = 0  # the most sequential REST round trips to the final answer seen in a sample
+    matched: list[float] = field(default_factory=list)  # µs, its matched floor (same REST calls, no work)
+    matched_ratios: list[float] = field(default_factory=list)  # per round
 
     def add_round(self, samples: Sequence[float], floor: Sequence[float], ack: Sequence[float] = ()) -> None:
         self.samples += samples
@@ -51,6 +53,11 @@ class Series:
             out["ack_median_us"] = round(median(self.ack), 1)
             out["ack_p99_us"] = round(percentile(self.ack, 99), 1)
         out["round_trips"] = self.round_trips
+        if self.matched:
+            out["matched_floor_median_us"] = round(median(self.matched), 1)
+            out["matched_floor_p99_us"] = round(percentile(self.matched, 99), 1)
+            out["matched_ratio"] = round(median(self.matched_ratios), 2)
+            out["matched_p99_ratio"] = round(percentile(self.samples, 99) / percentile(self.matched, 99), 2)
         return out
 
 
@@ -85,7 +92,13 @@ class Noop(Op):
 
 
 async def run_rounds(
-    world: BenchWorld, ops: Sequence[Op], *, rounds: int, per_round: int, log: Callable[[str], None] = print
+    world: BenchWorld,
+    ops: Sequence[Op],
+    *,
+    rounds: int,
+    per_round: int,
+    log: Callable[[str], None] = print,
+    matched: dict[str, Op] | None = None,
 ) -> tuple[Series, dict[str, Series]]:
     """Interleave every op with the floor for `rounds` rounds; returns (floor, {op: series})."""
     floor_op = Noop()
@@ -113,7 +126,16 @@ async def run_rounds(
                 ack.append(sample.ack_ns / 1000)
             series[op.name].add_round(done, floor_done, ack)
             floor_all.add_round(floor_done, floor_done, floor_ack)
-        keep = set().union(*(op.keep for op in ops)) if ops else set()
+            twin = (matched or {}).get(op.name)
+            if twin is not None:
+                twin_done = []
+                for i in range(per_round):
+                    sample, result = await world.timed(twin.payload(world, r * per_round + i))
+                    twin.check(world, result)
+                    twin_done.append(sample.done_ns / 1000)
+                series[op.name].matched += twin_done
+                series[op.name].matched_ratios.append(median(done) / median(twin_done))
+        keep = set().union(*(op.keep for op in [*ops, *(matched or {}).values()])) if ops else set()
         world.discord.forget(keep=keep)
         gc.collect()
         log(f"  round {r + 1}/{rounds}: " + ", ".join(f"{n} {s.ratios[-1]:.2f}x" for n, s in series.items()))

@@ -59,6 +59,17 @@ def goals(r: dict[str, Any]) -> list[dict[str, Any]]:
                 f"with the chart follow-up: p99 {round(stats['p99_us'] / 1000, 2)} ms",
             )
         )
+    for name, v in m.items():
+        if "matched_ratio" in v and name in (
+            "/need",
+            "/offer add",
+            "/find",
+            "I can take it click",
+            "Accept click",
+            "/stats",
+        ):
+            out.append(_goal(f"{name} p50 ≤ 1.5× its matched floor", v["matched_ratio"], 1.5, "×"))
+            out.append(_goal(f"{name} p99 ≤ 3× its matched floor", v["matched_p99_ratio"], 3, "×"))
     find = m.get("/find")
     if find:
         out.append(_goal("/find p99 ≤ 5 ms (end to end)", round(find["p99_us"] / 1000, 2), 5, "ms"))
@@ -132,14 +143,18 @@ def markdown(r: dict[str, Any]) -> str:
         f"{r['rounds']} rounds × {r['per_round']} samples per operation, each batch right after a batch of "
         f"the floor; ratio = median of per-round ratios, p99 ratio = p99 / floor p99. Run took {r['seconds']} s.",
         "",
-        "| interaction (end to end) | median | p99 | ratio to floor | p99 ratio |",
-        "|---|---:|---:|---:|---:|",
+        "| interaction (end to end) | median | p99 | ratio to floor | p99 ratio | matched ratio | matched p99 ratio |",
+        "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for name, v in r["metrics"].items():
         label = "floor: no-op slash command" if name == "floor" else name
         ratio = "1.00" if name == "floor" else f"{v['ratio']:.2f}×"
         p99r = "1.00" if name == "floor" else f"{v['p99_ratio']:.2f}×"
-        lines.append(f"| {label} | {_us(v['median_us'])} | {_us(v['p99_us'])} | {ratio} | {p99r} |")
+        mr = f"{v['matched_ratio']:.2f}×" if "matched_ratio" in v else "–"
+        mp = f"{v['matched_p99_ratio']:.2f}×" if "matched_p99_ratio" in v else "–"
+        lines.append(
+            f"| {label} | {_us(v['median_us'])} | {_us(v['p99_us'])} | {ratio} | {p99r} | {mr} | {mp} |"
+        )
     floor = r["metrics"].get("floor")
     if floor and "ack_median_us" in floor:
         lines += [

@@ -38,6 +38,7 @@ from bench import ops as benchops  # noqa: E402
 from bench import queries, report  # noqa: E402
 from bench.driver import BenchWorld  # noqa: E402
 from bench.flows import add_flow_ops, bursts  # noqa: E402
+from bench.matched import MatchedFloor, plan_of  # noqa: E402
 from bench.measure import run_rounds  # noqa: E402
 from bench.monday import monday_morning  # noqa: E402
 from bench.seed import CACHE, FULL, QUICK, Scale, ensure_seeded, working_copy  # noqa: E402
@@ -92,14 +93,22 @@ async def interactive(db: Path | str, scale: Scale, args: argparse.Namespace) ->
         if world.bot.tree.get_command("stats") is not None:
             chosen.append(benchops.Stats())
         total = args.rounds * args.per_round
+        matched: dict[str, benchops.Op] = {}
         for op in chosen:
             log(f"setting up {op.name} ({total} samples)")
-            await op.setup(world, total)
-        world.discord.forget(keep=set().union(*(op.keep for op in chosen)))
+            await op.setup(world, total + 1)
+            warm = await world.discord.interact(op.payload(world, total))  # one more: its REST plan
+            op.check(world, warm)
+            click = warm.component_message_id is not None
+            matched[op.name] = MatchedFloor(op.name, plan_of(warm), click=click, world=world)
+            log(f"  matched floor: {'click' if click else '/noop_rest'} {plan_of(warm)}")
+        world.discord.forget(keep=set().union(*(op.keep for op in [*chosen, *matched.values()])))
         gc.collect()
         gc.freeze()  # what setup allocated is not garbage: keep the collector off it while timing
         log(f"interleaving {len(chosen)} operations with the floor: {args.rounds} rounds x {args.per_round}")
-        floor, series = await run_rounds(world, chosen, rounds=args.rounds, per_round=args.per_round, log=log)
+        floor, series = await run_rounds(
+            world, chosen, rounds=args.rounds, per_round=args.per_round, log=log, matched=matched
+        )
         out: dict[str, object] = {"floor": floor.summary()}
         out.update({name: s.summary() for name, s in series.items()})
         out["bursts"] = await bursts(world, slices, scale, burst=args.burst, mixed=args.mixed, log=log)
@@ -208,8 +217,8 @@ def main() -> None:
         log("/stats figures (plain sqlite3)")
         results["stats_figures"] = queries.stats_figures(db, rounds=11, per_round=3 if args.quick else 10)
         results["stats_chart"] = queries.chart_render(db, 5 if args.quick else 30)
-        log("Monday morning: one referrals channel, strict rate limits, 50 ms round trips")
-        results["monday_morning"] = asyncio.run(monday_morning(db, scale, quick=args.quick, log=log))
+    log("Monday morning: one referrals channel, strict rate limits, 50 ms round trips")
+    results["monday_morning"] = asyncio.run(monday_morning(target, scale, quick=args.quick, log=log))
     metrics = asyncio.run(interactive(target, scale, args))
     results["bursts"] = metrics.pop("bursts")
     results["metrics"] = metrics

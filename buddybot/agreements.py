@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from pydantic import field_validator
 
 from buddybot import agreement_reminders as reminders
+from buddybot import scheduler
 from buddybot.agreement_rules import (  # re-exported: the cog and tests use them through this module
     LEAD,
     LIMITS,
@@ -124,6 +125,17 @@ def _change(conn: sqlite3.Connection, agreement: Agreement, new: State, **stamps
 
 
 # -- draft and proposal -------------------------------------------------------------------------------------
+DRAFT_KEPT = timedelta(days=1)
+DRAFT_JOB = "agreement.draft"
+
+
+@scheduler.job_kind(DRAFT_JOB, pings=False)
+def _forget_draft(conn: sqlite3.Connection, job: scheduler.Job, now: datetime) -> None:
+    """A draft nobody proposed within a day is forgotten (its terms and members cascade): the lead closed
+    the buddy picker, and a bot that runs for months must not keep every abandoned form."""
+    sql.delete_draft(conn, job.guild_id, job.ref_id)
+
+
 def _create_draft(
     conn: sqlite3.Connection, guild_id: int, channel_id: int, lead: Buddy, raw: TermsText, now: datetime
 ) -> Details:
@@ -134,6 +146,7 @@ def _create_draft(
     agreement_id = sql.identical_draft(conn, guild_id, lead.user_id, digest) or sql.insert_draft(
         conn, guild_id, channel_id, lead.user_id, lead.name, terms, digest, utc_iso(now)
     )
+    scheduler.schedule(conn, guild_id, DRAFT_JOB, agreement_id, now + DRAFT_KEPT, now)
     return _details(conn, guild_id, agreement_id)
 
 
@@ -372,11 +385,3 @@ def export_markdown(details: Details) -> str:
     ]  # fmt: skip
     lines += [f"| {who(m)} | {m.role} | {m.accepted_at or '—'} |" for m in details.members]
     return "\n".join(lines) + "\n"
-
-
-DRAFT_KEPT = timedelta(days=1)
-
-
-async def prune_drafts(db: Database, *, now: datetime) -> int:
-    """Forget drafts left unproposed for a day (the lead closed the buddy picker): returns how many."""
-    return await db.write(sql.delete_drafts_before, utc_iso(now - DRAFT_KEPT))

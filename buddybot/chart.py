@@ -1,16 +1,21 @@
 """The /stats chart: requests posted vs filled per week, as PNG bytes.
 
-Uses matplotlib's object API with the Agg canvas (no pyplot, no global state), so it is safe to call
-from a worker thread: the cog renders it with asyncio.to_thread, off the event loop. A render costs
-about 50 ms, so identical charts (same weeks, same numbers) come from a small in-memory cache.
-matplotlib (~40 MB resident) is imported on the first render, so only a bot whose moderators ask
-for /stats pays for it.
+Uses matplotlib's object API with the Agg canvas (no pyplot, no global state). The bot never imports
+matplotlib (~40 MB resident): `render_png` asks a chart worker, a child process started on the first
+/stats (`python -m buddybot.chart`), over its stdin/stdout; the worker exits when the bot does (its
+stdin closes). A render costs about 50 ms, so identical charts (same weeks, same numbers) come from a
+small cache in the bot.
 """
 
 from __future__ import annotations
 
 import functools
 import io
+import json
+import subprocess
+import sys
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from datetime import date
 
@@ -23,7 +28,72 @@ CACHED_CHARTS = 64
 
 
 def requests_per_week_png(points: Sequence[WeekPoint], title: str = "Requests per week") -> bytes:
+    """Render in this process (the chart worker and the benchmarks use this)."""
     return _render(tuple((p.week, p.posted, p.filled) for p in points), title)
+
+
+_cache: OrderedDict[tuple[object, ...], bytes] = OrderedDict()
+_worker: subprocess.Popen[bytes] | None = None
+_lock = threading.Lock()
+
+
+def render_png(points: Sequence[WeekPoint], title: str = "Requests per week") -> bytes:
+    """The chart from the chart worker (blocking: call it with asyncio.to_thread); cached by content."""
+    key = (tuple((p.week, p.posted, p.filled) for p in points), title)
+    with _lock:
+        if key in _cache:
+            _cache.move_to_end(key)
+            return _cache[key]
+        request = json.dumps(
+            {"points": [[w.isoformat(), p, f] for w, p, f in key[0]], "title": title}
+        ).encode()
+        try:
+            png = _ask(request)
+        except (OSError, ValueError, EOFError):
+            _stop()  # a worker that died or answered garbage: start a fresh one, once
+            png = _ask(request)
+        _cache[key] = png
+        while len(_cache) > CACHED_CHARTS:
+            _cache.popitem(last=False)
+        return png
+
+
+def _ask(request: bytes) -> bytes:
+    global _worker
+    if _worker is None or _worker.poll() is not None:
+        _worker = subprocess.Popen(
+            [sys.executable, "-m", "buddybot.chart"], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+        )
+    assert _worker.stdin is not None and _worker.stdout is not None
+    _worker.stdin.write(len(request).to_bytes(4, "big") + request)
+    _worker.stdin.flush()
+    size = int.from_bytes(_read(_worker.stdout, 4), "big")
+    return _read(_worker.stdout, size)
+
+
+def _read(stream: io.BufferedReader, size: int) -> bytes:
+    data = stream.read(size)
+    if len(data) != size:
+        raise EOFError("the chart worker stopped")
+    return data
+
+
+def _stop() -> None:
+    global _worker
+    if _worker is not None:
+        _worker.kill()
+        _worker.wait()
+        _worker = None
+
+
+def serve(stdin: io.BufferedReader, stdout: io.BufferedWriter) -> None:
+    """The chart worker: length-prefixed JSON requests in, length-prefixed PNGs out, until stdin closes."""
+    while header := stdin.read(4):
+        request = json.loads(stdin.read(int.from_bytes(header, "big")))
+        points = tuple((date.fromisoformat(w), p, f) for w, p, f in request["points"])
+        png = _render(points, request["title"])
+        stdout.write(len(png).to_bytes(4, "big") + png)
+        stdout.flush()
 
 
 @functools.lru_cache(maxsize=CACHED_CHARTS)
@@ -58,3 +128,7 @@ def _render(points: tuple[tuple[date, int, int], ...], title: str) -> bytes:
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", pil_kwargs={"compress_level": 1})
     return buffer.getvalue()
+
+
+if __name__ == "__main__":
+    serve(sys.stdin.buffer, sys.stdout.buffer)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
-from discord.ext import commands, tasks
+from discord.ext import commands
 
 from buddybot import agreements as domain
 from buddybot.agreements import TERMS_TEMPLATE, State, TermsText
@@ -45,24 +45,9 @@ class Agreements(
 
     async def cog_load(self) -> None:
         self.bot.add_dynamic_items(*DYNAMIC_ITEMS)
-        self.drafts.start()
 
     async def cog_unload(self) -> None:
-        self.drafts.cancel()
         self.bot.remove_dynamic_items(*DYNAMIC_ITEMS)
-
-    async def prune_drafts(self) -> int:
-        return await domain.prune_drafts(self.bot.db, now=self.bot.now())
-
-    @tasks.loop(hours=1)
-    async def drafts(self) -> None:
-        """Hourly: drafts nobody proposed within a day are forgotten (they would pile up otherwise)."""
-        if self.drafts.current_loop == 0:
-            return  # not at start: the first clean-up runs an hour in, off the busy start-up path
-        try:
-            await self.prune_drafts()
-        except Exception:
-            log.exception("pruning agreement drafts failed; will retry within the hour")
 
     async def agreement_autocomplete(
         self, interaction: discord.Interaction, current: str | int

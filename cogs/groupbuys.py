@@ -27,7 +27,16 @@ from cogs._groupbuy_views import (
     stamp,
     terms_text,
 )
-from cogs.common import NO_PINGS, actor, guild_id_of, mention, reply, safe
+from cogs.common import (
+    NO_PINGS,
+    actor,
+    channel_is_busy,
+    guild_id_of,
+    mention,
+    post_before_answering,
+    reply,
+    safe,
+)
 
 if TYPE_CHECKING:
     from buddybot.bot import BuddyBot
@@ -107,12 +116,18 @@ class GroupBuys(commands.GroupCog, group_name="groupbuy", group_description="Buy
             now=self.bot.now(),
         )  # fmt: skip
         buy = snap.buy
-        await interaction.response.defer(ephemeral=True, thinking=True)
         assert buy.channel_id is not None
         channel = self.bot.get_partial_messageable(buy.channel_id, guild_id=guild_id)
-        try:
-            message = await channel.send(
-                post_content(snap), embed=render_post(snap), view=post_view(snap), allowed_mentions=NO_PINGS
+        try:  # the post first, then the answer linking it (two round trips), then the thread
+            message = await post_before_answering(
+                interaction,
+                lambda: channel.send(
+                    post_content(snap),
+                    embed=render_post(snap),
+                    view=post_view(snap),
+                    allowed_mentions=NO_PINGS,
+                ),
+                busy=channel_is_busy(self.bot, buy.channel_id),
             )
         except POST_ERRORS as error:
             await domain.cancel(self.bot.db, guild_id, buy.id, actor(interaction), "could not be posted",
@@ -120,22 +135,22 @@ class GroupBuys(commands.GroupCog, group_name="groupbuy", group_description="Buy
             await reply(interaction, f"I couldn't post in <#{buy.channel_id}> ({error}), so the group buy "
                                      "was not started. Ask a moderator to check my permissions there.")  # fmt: skip
             return
-        thread_id = None
-        try:
-            thread = await message.create_thread(
-                name=f"Group buy #{buy.id}: {buy.terms.product}"[:100],
-                auto_archive_duration=THREAD_ARCHIVE_MINUTES,
-            )
-            thread_id = thread.id
-        except POST_ERRORS:
-            log.info("no thread for group buy %s", buy.id, exc_info=True)
-        await domain.record_post(self.bot.db, guild_id, buy.id, buy.channel_id, message.id, thread_id)
+        # A thread started from a message has the message's id; it is made after the member has the answer.
+        await domain.record_post(self.bot.db, guild_id, buy.id, buy.channel_id, message.id, message.id)
         await reply(
             interaction,
             f"Group buy #{buy.id} is posted: {jump_url(guild_id, buy.channel_id, message.id)}\n"
             f"Pledging closes {stamp(buy.deadline_at)}. You can still change the terms with "
             f"`/groupbuy edit id:{buy.id}` until the first pledge; then they are frozen.",
         )
+        try:
+            await message.create_thread(
+                name=f"Group buy #{buy.id}: {buy.terms.product}"[:100],
+                auto_archive_duration=THREAD_ARCHIVE_MINUTES,
+            )
+        except POST_ERRORS:
+            log.info("no thread for group buy %s", buy.id, exc_info=True)
+            await domain.record_post(self.bot.db, guild_id, buy.id, buy.channel_id, message.id, None)
 
     @app_commands.command(name="edit", description="Organiser: change the terms before anyone has pledged")
     @app_commands.rename(buy_id="id")

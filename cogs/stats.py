@@ -11,7 +11,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from buddybot import stats
-from buddybot.chart import requests_per_week_png
+from buddybot.chart import render_png
 from buddybot.groupbuy_terms import money
 from buddybot.outcomes import format_value
 from buddybot.sharing_stats import SharingStats
@@ -185,10 +185,10 @@ class Stats(commands.Cog):
         figures = await stats.network_stats(
             self.bot.db, guild_id_of(interaction), actor(interaction), period, now=self.bot.now()
         )
-        # The figures are the answer (one round trip); the chart (up to ~80 ms to draw when the weeks
-        # changed) follows privately, so it never holds the answer up.
+        # The figures are the answer (one round trip); the chart (drawn by the chart worker, a child
+        # process, up to ~80 ms when the weeks changed) follows privately, never holding the answer up.
         await reply(interaction, embed=render_stats(figures))
-        png = await asyncio.to_thread(requests_per_week_png, figures.weekly, "Requests per week (UTC weeks)")
+        png = await asyncio.to_thread(render_png, figures.weekly, "Requests per week (UTC weeks)")
         await reply(interaction, embed=chart_embed(), file=discord.File(io.BytesIO(png), CHART_NAME))
 
 

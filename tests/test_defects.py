@@ -229,15 +229,21 @@ async def test_unused_agreement_drafts_are_pruned_after_a_day(world: World) -> N
     await d.submit(
         opened, world.alice, title="Fit-out", scope="Shelves", terms="Paid", fee="£5", dates="1-5 dec"
     )
-    assert rows(world, "SELECT state FROM agreements") == [("draft",)]
-    cog = world.bot.get_cog("Agreements")
+    opened = await d.slash("agreement new", world.bob, title="Sign")
+    submitted = await d.submit(
+        opened, world.bob, title="Sign", scope="Sign", terms="Paid", fee="£5", dates="1-5 dec"
+    )
+    await d.select(submitted.message, "Pick your buddies (1–21)", world.bob, [world.carol])  # proposed
+    assert rows(world, "SELECT state FROM agreements ORDER BY id") == [("draft",), ("proposed",)]
+    scheduler = world.bot.get_cog("Scheduler")
     world.clock.advance(hours=23)
-    assert await cog.prune_drafts() == 0
+    await scheduler.run_due()
+    assert rows(world, "SELECT count(*) FROM agreements") == [(2,)]
     world.clock.advance(hours=2)
-    assert await cog.prune_drafts() == 1
-    assert rows(world, "SELECT count(*) FROM agreements") == [(0,)]
-    assert rows(world, "SELECT count(*) FROM agreement_versions") == [(0,)]
-    assert rows(world, "SELECT count(*) FROM agreement_members") == [(0,)]
+    await scheduler.run_due()
+    assert rows(world, "SELECT state FROM agreements") == [("proposed",)]  # only the unused draft went
+    assert rows(world, "SELECT count(*) FROM agreement_versions") == [(1,)]
+    assert rows(world, "SELECT count(*) FROM agreement_members") == [(2,)]
 
 
 async def test_display_names_lose_their_hidden_characters_in_menus_and_records(world: World) -> None:

@@ -589,23 +589,7 @@ async def test_need_ask_elsewhere_is_the_post_then_the_answer_then_the_thread(wo
     assert r.round_trips == 2 and r.ephemeral
 
 
-# Group buys (from main) and this guard (from defects-speed) met only in the lifecycle branch's merge: their
-# pledge and start forms answer after up to 4 round trips. Left to the group-buy cog; strict, so the fix shows.
-GROUPBUY_OVER_BUDGET = {"PledgeButton", "WithdrawButton", "groupbuy edit", "groupbuy start"}
-
-
-@pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(
-            name,
-            marks=pytest.mark.xfail(
-                name in GROUPBUY_OVER_BUDGET, reason="group-buy answers not yet <= 2 trips", strict=True
-            ),
-        )
-        for name in sorted(set(SCENARIOS))
-    ],
-)
+@pytest.mark.parametrize("name", sorted(set(SCENARIOS)))
 async def test_at_most_two_discord_round_trips_to_the_final_answer(world: World, name: str) -> None:
     """Sequential REST round trips before the member sees the final answer (the strict harness counts)."""
     seen: list[tuple[str, int]] = []

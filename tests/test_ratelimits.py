@@ -134,3 +134,15 @@ async def test_the_wal_is_checkpointed_when_idle_not_inside_an_interaction(world
     assert await db.checkpoint_if_idle(idle_s=0)
     assert not await db.checkpoint_if_idle(idle_s=0)  # nothing new to copy
     assert db.round_trips == before and world.bot.idle_checkpoint.is_running()
+
+
+async def test_the_chart_is_drawn_by_a_child_process(world: World) -> None:
+    """matplotlib (~40 MB) stays out of the bot's process: the chart worker draws, the bot caches."""
+    import os
+
+    from buddybot import chart
+
+    r = await world.discord.slash("stats", world.mod)
+    (follow_up,) = r.followups
+    assert follow_up.files[0][1].startswith(b"\x89PNG")
+    assert chart._worker is not None and chart._worker.poll() is None and chart._worker.pid != os.getpid()

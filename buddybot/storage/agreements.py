@@ -342,9 +342,10 @@ def jobs_completed(conn: sqlite3.Connection, guild_id: int, user_id: int) -> int
     ).fetchone()[0]
 
 
-def delete_drafts_before(conn: sqlite3.Connection, cutoff: str) -> int:
-    """Drop drafts nobody proposed since `cutoff` (their terms, members and acceptances cascade)."""
-    rows = conn.execute(
-        "DELETE FROM agreements WHERE state = 'draft' AND created_at < ? RETURNING id", (cutoff,)
-    ).fetchall()
-    return len(rows)
+def delete_draft(conn: sqlite3.Connection, guild_id: int, agreement_id: int) -> bool:
+    """Drop the agreement if it is still a draft (its terms, members and acceptances cascade)."""
+    row = conn.execute(
+        "DELETE FROM agreements WHERE id = ? AND guild_id = ? AND state = 'draft' RETURNING id",
+        (agreement_id, guild_id),
+    ).fetchone()
+    return row is not None

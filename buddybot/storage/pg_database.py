@@ -57,6 +57,10 @@ class PostgresDatabase(Database):
     def is_open(self) -> bool:
         return self._executor is not None
 
+    async def checkpoint_if_idle(self, idle_s: float = 0.0) -> bool:
+        """Nothing to do: PostgreSQL's checkpointer runs in the server, never inside a unit."""
+        return False
+
     async def read(self, fn: Callable[..., T], *args: Any) -> T:
         return await self._submit(False, fn, args)
 
