@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from buddybot.testing.harness import FakeDiscord, FakeGuild, FakeUser, Sent
@@ -102,6 +103,16 @@ async def _referral(discord: FakeDiscord, guild: FakeGuild, m: dict[str, FakeUse
         before=before,
     )
 
+    t.heading("Bob won the work: he reports it, and Alice is told in the request's thread")
+    confirmation = _latest_with(discord, "Won it")
+    t.action(m["bob"], "presses [Won it] under the pick confirmation")
+    opened = await discord.click(confirmation, "Won it", m["bob"])
+    t.result(m["bob"], opened)
+    t.action(m["bob"], "types the value of the work: 180 (private to Bob, Alice and moderators' totals)")
+    t.result(m["bob"], await discord.submit(opened, m["bob"], value="180"))
+    t.action(m["bob"], "/referral list")
+    t.result(m["bob"], await discord.slash("referral list", m["bob"]))
+
     t.heading("After the appointment, Alice thanks Bob publicly")
     message = "Bob fitted in my bride at a day's notice. Thank you!"
     t.action(m["alice"], f"/shoutout member:bob message:{message}")
@@ -139,7 +150,15 @@ async def _agreement(discord: FakeDiscord, m: dict[str, FakeUser], t: Transcript
     agreement_id = _number_after("agreement:", post)
     for buddy in buddies:
         await click(discord, t, post, "Accept", buddy)
-    clock.advance(days=20)
+    t.heading("The day before the job starts, the scheduler reminds everyone on it")
+    agreed_at = clock.current
+    clock.current = clock.current.replace(month=11, day=30, hour=9, minute=0)  # 09:00 in London on 30 Nov
+    t.say("   (the clock moves to 30 Nov, 09:00; the scheduler's loop runs its due jobs)")
+    seen = set(discord.messages)
+    await discord.bot.get_cog("Scheduler").run_due()  # type: ignore[union-attr]
+    for sent in [s for i, s in discord.messages.items() if i not in seen and not s.ephemeral]:
+        t.post(sent)
+    clock.current = agreed_at + timedelta(days=20)
     t.action(m["dev"], f"/agreement complete agreement_id:{agreement_id}")
     done = await discord.slash("agreement complete", m["dev"], agreement_id=agreement_id)
     t.result(m["dev"], done)
@@ -220,11 +239,21 @@ async def _group_buy(discord: FakeDiscord, m: dict[str, FakeUser], t: Transcript
     t.result(m["erin"], await discord.submit(opened, m["erin"], **terms))
     post = _latest_with(discord, "Pledge")
     buy_id = _number_after("groupbuy:", post)
-    for who, quantity, tolerance in (("alice", "6", ""), ("bob", "5", "3"), ("carol", "4", ""), ("dev", "4", "")):
-        t.action(m[who], f"presses [Pledge] and asks for {quantity}" + (f", up to {tolerance} more" if tolerance else ""))
+    for who, quantity, tolerance in (
+        ("alice", "6", ""),
+        ("bob", "5", "3"),
+        ("carol", "4", ""),
+        ("dev", "4", ""),
+    ):
+        t.action(
+            m[who],
+            f"presses [Pledge] and asks for {quantity}" + (f", up to {tolerance} more" if tolerance else ""),
+        )
         form = await discord.click(post, "Pledge", m[who])
         before = discord.messages[post.id].text()
-        t.result(m[who], await discord.submit(form, m[who], quantity=quantity, tolerance=tolerance), before=before)
+        t.result(
+            m[who], await discord.submit(form, m[who], quantity=quantity, tolerance=tolerance), before=before
+        )
     bot = discord.bot
     assert bot is not None
     for day in (17, 18):  # the reminder a day before (Thursday 20:00), then the deadline (Friday 20:00)

@@ -103,13 +103,17 @@ def snapshot_in(
 def _load(conn: sqlite3.Connection, guild_id: int, buy_id: int) -> GroupBuy:
     buy = sql.get(conn, guild_id, buy_id)
     if buy is None:
-        raise BuddyError(f"There is no group buy #{buy_id} in this server. `/groupbuy list` shows the open ones.")
+        raise BuddyError(
+            f"There is no group buy #{buy_id} in this server. `/groupbuy list` shows the open ones."
+        )
     return buy
 
 
 def period_starts(now: datetime) -> dict[str, str]:
     today = now.astimezone(UTC).date()
-    return {p[0]: (start.isoformat() if (start := stats.period_start(p, today)) else "") for p in stats.PERIODS}
+    return {
+        p[0]: (start.isoformat() if (start := stats.period_start(p, today)) else "") for p in stats.PERIODS
+    }
 
 
 def deadline_from(text: str, tz_name: str, now: datetime, locale: str | None = None) -> datetime:
@@ -119,13 +123,17 @@ def deadline_from(text: str, tz_name: str, now: datetime, locale: str | None = N
     window = parse_until(cleaned, today_in(tz_name, now), locale)
     moment = datetime.combine(window.end, CLOSES_AT, tzinfo=ZoneInfo(tz_name)).astimezone(UTC)
     if moment <= now:
-        raise BuddyError("Group buys close at 20:00 on their last day, and that has passed: pick a later day.")
+        raise BuddyError(
+            "Group buys close at 20:00 on their last day, and that has passed: pick a later day."
+        )
     if moment - now > timedelta(days=MAX_DEADLINE_DAYS):
         raise BuddyError(f"The deadline can be at most {MAX_DEADLINE_DAYS} days away.")
     return moment
 
 
-def _schedule_jobs(conn: sqlite3.Connection, buy: GroupBuy, deadline: datetime, now: datetime, tag: str) -> None:
+def _schedule_jobs(
+    conn: sqlite3.Connection, buy: GroupBuy, deadline: datetime, now: datetime, tag: str
+) -> None:
     scheduler.schedule(conn, buy.guild_id, DEADLINE, buy.id, deadline, now)
     if deadline - REMIND_BEFORE > now:
         scheduler.schedule(conn, buy.guild_id, REMIND, buy.id, deadline - REMIND_BEFORE, now, tag=tag)
@@ -144,7 +152,9 @@ def _start(
     terms = clean_terms(raw, target, config.currency)
     deadline = deadline_from(deadline_text, config.timezone, now, guild_locale(config.locale, locale))
     where = config.groupbuy_channel_id or channel_id
-    buy_id = sql.insert(conn, guild_id, organiser_id, terms, terms_hash(terms), utc_iso(deadline), where, utc_iso(now))
+    buy_id = sql.insert(
+        conn, guild_id, organiser_id, terms, terms_hash(terms), utc_iso(deadline), where, utc_iso(now)
+    )
     buy = _load(conn, guild_id, buy_id)
     _schedule_jobs(conn, buy, deadline, now, tag="")
     sql.bump_stats(conn, guild_id, period_starts(now), {"gb_started": 1})
@@ -221,7 +231,9 @@ class PledgeForm(Record):
     cap: int
 
 
-def _pledge_form(conn: sqlite3.Connection, guild_id: int, buy_id: int, user_id: int, now: datetime) -> PledgeForm:
+def _pledge_form(
+    conn: sqlite3.Connection, guild_id: int, buy_id: int, user_id: int, now: datetime
+) -> PledgeForm:
     buy = _load(conn, guild_id, buy_id)
     _open_for_pledges(buy, now)
     cap = cap_units(buy.terms, config_sql.get_config(conn, guild_id).pledge_cap_percent)
@@ -316,7 +328,9 @@ def _extend(
         raise BuddyError(f"A group buy can run at most {MAX_DEADLINE_DAYS} days from its start.")
     if not sql.extend(conn, guild_id, buy_id, utc_iso(deadline)):
         raise BuddyError(f"Group buy #{buy.id} changed a moment ago; please look at it again.")
-    scheduler.cancel(conn, guild_id, REMIND, buy_id, now)  # a pending reminder would say "24 hours left" too early
+    scheduler.cancel(
+        conn, guild_id, REMIND, buy_id, now
+    )  # a pending reminder would say "24 hours left" too early
     _schedule_jobs(conn, buy, deadline, now, tag="extended")
     return snapshot_in(conn, guild_id, buy_id, with_pledges=True)
 
@@ -382,7 +396,9 @@ async def snapshot(db: Database, guild_id: int, buy_id: int) -> Snapshot:
 
 def allocation_of(snap: Snapshot) -> Allocation:
     """The allocation of a snapshot taken with its pledges (queue order)."""
-    return allocate([Pledge(p.user_id, p.quantity, p.tolerance) for p in snap.pledges], snap.buy.terms.case_size)
+    return allocate(
+        [Pledge(p.user_id, p.quantity, p.tolerance) for p in snap.pledges], snap.buy.terms.case_size
+    )
 
 
 def joined(conn: sqlite3.Connection, guild_id: int, user_id: int) -> int:

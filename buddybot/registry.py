@@ -11,6 +11,7 @@ from buddybot.guildconfig import dates_for
 from buddybot.models import DirectoryEntry, OfferResult, Profile, ProfileCard, utc_iso
 from buddybot.storage import config as config_sql
 from buddybot.storage import groupbuys as groupbuys_sql
+from buddybot.storage import outcomes as outcomes_sql
 from buddybot.storage import registry as sql
 from buddybot.storage import sharing_tallies as tallies_sql
 from buddybot.storage.db import Database
@@ -71,7 +72,11 @@ def _card(conn: sqlite3.Connection, guild_id: int, user_id: int, now: datetime) 
         return None
     today = today_in(config_sql.get_config(conn, guild_id).timezone, now)
     shoutouts, jobs = sql.profile_counts(conn, guild_id, user_id)
+    given, received, won = outcomes_sql.counts_for(conn, guild_id, user_id)
     return ProfileCard(
+        referrals_given=given,
+        referrals_received=received,
+        referrals_won=won,
         profile=profile,
         offers=sql.offers_of(conn, guild_id, user_id),
         windows=sql.windows_of(conn, guild_id, user_id, today),

@@ -43,6 +43,10 @@ def render_card(card: ProfileCard, member_name: str) -> discord.Embed:
     embed.add_field(name="Availability", value=capacity, inline=False)
     embed.add_field(name="Shoutouts", value=str(card.shoutouts))
     embed.add_field(name="Jobs completed", value=str(card.jobs_completed))
+    embed.add_field(
+        name="Referrals",
+        value=f"{card.referrals_given} given · {card.referrals_received} received · {card.referrals_won} won",
+    )
     embed.add_field(name="Group buys joined", value=str(card.groupbuys_joined))
     embed.add_field(name="Lent", value=_units(card.lent))
     embed.add_field(name="Borrowed", value=_units(card.borrowed))

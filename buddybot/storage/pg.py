@@ -177,7 +177,9 @@ RETRYABLE = (errors.SerializationFailure, errors.DeadlockDetected)
 def run_unit(conn: PgConnection, write: bool, fn, args: tuple[Any, ...], attempts: int = 30) -> Any:
     """One unit of work in one transaction. Writes are SERIALIZABLE, so a unit behaves as if it ran alone
     (as under SQLite's single writer); a serialization failure rolls back and runs the unit again."""
-    begin = "BEGIN ISOLATION LEVEL SERIALIZABLE" if write else "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+    begin = (
+        "BEGIN ISOLATION LEVEL SERIALIZABLE" if write else "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+    )
     for attempt in range(attempts):
         conn.raw.execute(begin)
         try:
