@@ -50,6 +50,8 @@ SECTIONS = (
           "/need ask skill:web design when:next month details:Bakery site"),
         E("need list", "your open requests", "/need list"),
         E("need close", "close one of your requests", "/need close need_id:12"),
+        E("referral list", "referrals you gave and received, and how they went", "/referral list"),
+        E("referral report", "say how a referral you received went (the value stays private)", "/referral report referral_id:5 outcome:won"),
         E("profile view", "someone's profile card", "/profile view member:@bob"),
         E("offer list", "the skills someone offers", "/offer list member:@bob"),
         E("offer remove", "stop offering a skill", "/offer remove skill:hairdressing"),

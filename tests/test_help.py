@@ -80,6 +80,7 @@ async def test_autocomplete_prefix_first_then_contains(world: World) -> None:
     contains = await world.discord.autocomplete("help", world.alice, "command", command="list")
     assert [c["value"] for c in contains] == [
         "need list",
+        "referral list",
         "offer list",
         "agreement list",
         "share list",
