@@ -200,7 +200,7 @@ class Sharing(commands.Cog):
             message = await post_before_answering(
                 interaction,
                 lambda: channel.send(
-                    f"{mention(loan.owner_id)} {mention(loan.borrower_id)} asks to borrow "
+                    f"{mention(loan.owner_id)}, {mention(loan.borrower_id)} asks to borrow "
                     f"{thing(loan.item_name, loan.kind, loan.quantity)}.",
                     embed=render_loan(loan), view=loan_view(loan), allowed_mentions=pings(loan.owner_id),
                 ),
