@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import sqlite3
-
 from tests.conftest import World
 from tests.test_groupbuys import start
 from tests.test_sharing import share_add
 
 
 def need_window(world: World) -> tuple[str, str]:
-    with sqlite3.connect(world.db_path) as conn:
+    with world.connect() as conn:
         return conn.execute("SELECT start_date, end_date FROM needs ORDER BY id DESC LIMIT 1").fetchone()
 
 
@@ -55,7 +53,7 @@ async def test_agreement_dates_use_the_locale_too(world: World) -> None:
         "dates": "12/1 - 12/12",
     }
     await world.discord.submit(opened, world.alice, **fields)
-    with sqlite3.connect(world.db_path) as conn:
+    with world.connect() as conn:
         row = conn.execute("SELECT start_date, end_date FROM agreement_versions").fetchone()
     assert row == ("2026-12-01", "2026-12-12")
 
@@ -63,18 +61,18 @@ async def test_agreement_dates_use_the_locale_too(world: World) -> None:
 async def test_borrow_dates_use_the_locale_too(world: World) -> None:
     world.guild.locale = "en-US"
     await share_add(world, world.alice, "ladder")
-    with sqlite3.connect(world.db_path) as conn:
+    with world.connect() as conn:
         (item_id,) = conn.execute("SELECT max(id) FROM shared_items").fetchone()
     r = await world.discord.slash("borrow", world.bob, item=str(item_id), when="12/20")
     assert "something went wrong" not in r.text()
-    with sqlite3.connect(world.db_path) as conn:
+    with world.connect() as conn:
         assert conn.execute("SELECT start_on FROM loans").fetchall() == [("2026-12-20",)]
 
 
 async def test_group_buy_deadlines_use_the_locale_too(world: World) -> None:
     world.guild.locale = "en-US"
     await start(world, world.alice, deadline="12/4")  # 4 December, 20:00 London time
-    with sqlite3.connect(world.db_path) as conn:
+    with world.connect() as conn:
         assert conn.execute("SELECT deadline_at FROM group_buys").fetchall() == [
             ("2026-12-04T20:00:00+00:00",)
         ]

@@ -6,8 +6,6 @@ computes the bot's permissions from them exactly as it would from Discord.
 
 from __future__ import annotations
 
-import sqlite3
-
 from buddybot import onboarding
 from buddybot.testing.harness import FakeGuild
 from buddybot.testing.records import (
@@ -118,7 +116,7 @@ async def test_check_all_good_and_a_deleted_channel(world: World) -> None:
     await world.discord.slash("config set", world.mod, referrals_channel=world.guild.channel("referrals"))
     r = await world.discord.slash("config check", world.mod)
     assert "All set" in r.text()
-    with sqlite3.connect(world.db_path) as conn:
+    with world.connect() as conn:
         conn.execute(
             "UPDATE guild_config SET shoutouts_channel_id = 4242 WHERE guild_id = ?", (world.guild.id,)
         )
@@ -149,7 +147,7 @@ async def test_set_refuses_a_channel_without_send_messages_and_changes_nothing(w
         "I'm missing **Send Messages** there."
     )
     assert r.content.endswith("Nothing was changed.")
-    with sqlite3.connect(world.db_path) as conn:
+    with world.connect() as conn:
         assert conn.execute("SELECT COUNT(*) FROM guild_config").fetchone()[0] == 0
         assert conn.execute("SELECT COUNT(*) FROM mod_audit").fetchone()[0] == 0
 
@@ -170,7 +168,7 @@ async def test_reset_puts_one_setting_back_and_is_audited(world: World) -> None:
     assert r.ephemeral and r.content == "Reset max pings to its default."
     r = await world.discord.slash("config reset", world.mod, setting="referrals_channel_id")
     assert r.content == "Reset referrals channel to its default."
-    with sqlite3.connect(world.db_path) as conn:
+    with world.connect() as conn:
         row = conn.execute(
             "SELECT referrals_channel_id, max_pings FROM guild_config WHERE guild_id = ?", (world.guild.id,)
         ).fetchone()
@@ -183,5 +181,5 @@ async def test_reset_is_for_moderators_only(world: World) -> None:
     await world.discord.slash("config set", world.mod, max_pings=3)
     r = await world.discord.slash("config reset", world.alice, setting="max_pings")
     assert "Only moderators" in r.content
-    with sqlite3.connect(world.db_path) as conn:
+    with world.connect() as conn:
         assert conn.execute("SELECT max_pings FROM guild_config").fetchone() == (3,)
