@@ -6,7 +6,7 @@ import sqlite3
 
 from buddybot.testing.harness import Result, Sent
 from tests.conftest import World
-from tests.test_guards import (
+from tests.helpers_guards import (
     ask,
     need_post,
     offerers,

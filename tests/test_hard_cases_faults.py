@@ -16,13 +16,7 @@ import pytest
 from buddybot.testing.harness import FakeUser, Result, Sent
 from buddybot.testing.transport import Fault
 from tests.conftest import World
-from tests.helpers_hard_cases import (
-    APOLOGY,
-    _ping_counters_match,
-    answered,
-    integrity_ok,
-)
-from tests.test_guards import (
+from tests.helpers_guards import (
     BUDDY_SELECT,
     CLOSE,
     DECLINE,
@@ -36,6 +30,12 @@ from tests.test_guards import (
     offerers,
     posted,
     rows,
+)
+from tests.helpers_hard_cases import (
+    APOLOGY,
+    _ping_counters_match,
+    answered,
+    integrity_ok,
 )
 
 pytestmark = pytest.mark.usefixtures("no_first_answer_window")  # the window: test_lifecycle.py

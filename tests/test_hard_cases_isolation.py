@@ -12,14 +12,7 @@ import pytest
 
 from buddybot.testing.harness import FakeUser, Result, Sent
 from tests.conftest import World
-from tests.helpers_hard_cases import (
-    APOLOGY,
-    _need_with_offerers,
-    answered,
-    carrying,
-    count,
-)
-from tests.test_guards import (
+from tests.helpers_guards import (
     BUDDY_SELECT,
     TAKE,
     TERMS,
@@ -27,6 +20,13 @@ from tests.test_guards import (
     insert_need,
     propose,
     rows,
+)
+from tests.helpers_hard_cases import (
+    APOLOGY,
+    _need_with_offerers,
+    answered,
+    carrying,
+    count,
 )
 
 pytestmark = pytest.mark.usefixtures("no_first_answer_window")  # the window: test_lifecycle.py

@@ -12,15 +12,7 @@ import re
 import pytest
 
 from tests.conftest import World
-from tests.helpers_hard_cases import (
-    N,
-    _need_with_offerers,
-    _ping_counters_match,
-    answered,
-    channel_posts,
-    count,
-)
-from tests.test_guards import (
+from tests.helpers_guards import (
     BUDDY_SELECT,
     CLOSE,
     DECLINE,
@@ -36,6 +28,14 @@ from tests.test_guards import (
     posted,
     propose,
     rows,
+)
+from tests.helpers_hard_cases import (
+    N,
+    _need_with_offerers,
+    _ping_counters_match,
+    answered,
+    channel_posts,
+    count,
 )
 
 pytestmark = pytest.mark.usefixtures("no_first_answer_window")  # the window: test_lifecycle.py
