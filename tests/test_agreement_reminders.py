@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from buddybot import scheduler
 from tests.conftest import World
-from tests.test_agreements import agreed, pinged, posted, propose, rows
+from tests.helpers_agreements import agreed, pinged, posted, propose, rows
 
 GENERAL = "general"
 

@@ -12,8 +12,8 @@ import pytest
 
 from buddybot.testing.rest import PLACEHOLDER_MENTION
 from tests.conftest import World
-from tests.test_agreements import agreed
-from tests.test_referrals import PICK, TAKE, ask, offerer, said
+from tests.helpers_agreements import agreed
+from tests.helpers_referrals import PICK, TAKE, ask, offerer, said
 
 pytestmark = pytest.mark.usefixtures("no_first_answer_window")  # the window: test_lifecycle.py
 

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from buddybot import groupbuys as domain
 from buddybot import scheduler
 from tests.conftest import World
+from tests.helpers_hard_cases import carrying
 from tests.test_groupbuys import (
     DEADLINE,
     no_cap,
@@ -25,7 +26,6 @@ from tests.test_groupbuys import (
     thread_of,
     totals,
 )
-from tests.test_hard_cases import carrying
 
 
 # -- the deadline -----------------------------------------------------------------------------------------

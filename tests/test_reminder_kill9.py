@@ -14,8 +14,8 @@ from pathlib import Path
 
 from buddybot import scheduler
 from tests.conftest import World
+from tests.helpers_agreements import pinged, propose, rows
 from tests.test_agreement_reminders import run_jobs, said_in_channel
-from tests.test_agreements import pinged, propose, rows
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKER = ROOT / "bench" / "reminder_claim_worker.py"

@@ -20,7 +20,7 @@ from buddybot.loan_states import (
 from buddybot.loan_states import TRANSITIONS as TRANSITIONS_TABLE
 from buddybot.testing.harness import FakeUser, Result, Sent
 from tests.conftest import World
-from tests.test_hard_cases import carrying
+from tests.helpers_hard_cases import carrying
 
 
 # -- helpers ---------------------------------------------------------------------------------------------------
