@@ -99,7 +99,7 @@ async def simulate(
                 requester = members + 1 + i % REQUESTERS
                 opened = await referrals.open_need(db, GUILD, requester, skill=SKILL, when="today", now=now)
                 message_id += 1
-                await referrals.record_post(db, opened.state.need.id, 500, message_id, None)
+                await referrals.record_post(db, GUILD, opened.state.need.id, 500, message_id, None)
             totals, busiest = await db.read(_pings_per_day)
         finally:
             await db.close()
