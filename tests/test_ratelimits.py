@@ -3,6 +3,8 @@ virtual time, and what each interaction costs in REST calls, round trips and buc
 
 from __future__ import annotations
 
+import pytest
+
 from buddybot.testing.ratelimits import GLOBAL_LIMIT, MESSAGES, RateLimits, bucket_of
 from tests.conftest import World
 
