@@ -1,4 +1,6 @@
-"""How evenly /need spreads its pings: 1,000 requests over 50 equally eligible members.
+"""How evenly /need spreads its pings, and who wins referrals with and without the first-answer window.
+
+Part 1, pings: 1,000 requests over 50 equally eligible members.
 
 Runs the real domain code (buddybot.referrals: open_need -> matching -> ping counters, record_post,
 expire_due) on a temporary SQLite database with a simulated clock, then prints the Gini coefficient
@@ -10,6 +12,13 @@ Why 30 requests a day by default: each request pings max_pings members, so 50 me
 per_day * 3 pings a day. At 40 a day that is 120 pings, 2.4 per member: by pigeonhole someone gets
 three in a day, whatever the ranking. 30 a day (90 pings, 1.8 each) is the busiest rate at which
 "at most 2 a day" is possible at all, so it is the hardest fair test of the ranking.
+
+Part 2, the first-answer window (`--window-requests`, default 2,000 per window): members answer at very
+different speeds (10% within a minute, the others after an exponential delay with a median of 20 minutes);
+each request pings 5, each volunteers with probability 0.6, and the requester picks the first volunteer
+listed as soon as the menu opens. Everything goes through the domain (open_need, volunteer, current_state,
+pick) with `pitch_window_minutes` set to 0, 15, 30 and 60; the figure is the fastest decile's share of the
+referrals won (goal at the default 30 minutes: <= 15%, i.e. 1.5x their 10% share).
 """
 
 from __future__ import annotations
@@ -28,7 +37,10 @@ from pathlib import Path
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from buddybot import referrals
+import math
+import random
+
+from buddybot import need_jobs, referrals
 from buddybot.models import utc_iso
 from buddybot.storage import config as config_sql
 from buddybot.storage import registry as registry_sql
@@ -110,12 +122,87 @@ async def simulate(
     )
 
 
+# -- part 2: the first-answer window --------------------------------------------------------------------------
+WINDOWS = (0, 15, 30, 60)
+FAST_SHARE, FAST_WITHIN = 0.1, 60.0  # 10% of members answer within a minute
+SLOW_MEDIAN = 20 * 60.0  # the others: exponential, median 20 minutes
+PINGED, VOLUNTEER_P = 5, 0.6
+
+
+@dataclass(frozen=True)
+class WindowResult:
+    window: int
+    requests: int
+    referrals: int
+    to_fast: int
+
+    @property
+    def share(self) -> float:
+        return self.to_fast / self.referrals if self.referrals else 0.0
+
+
+def _delay(rng: random.Random, fast: bool) -> float:
+    if fast:
+        return rng.uniform(0, FAST_WITHIN)
+    return rng.expovariate(math.log(2) / SLOW_MEDIAN)
+
+
+async def simulate_window(
+    window: int, requests: int = 2000, members: int = 50, seed: int = 12, db_path: str | None = None
+) -> WindowResult:
+    """Requests an hour apart; each is filled by the requester picking the first volunteer listed."""
+    assert need_jobs  # the request's jobs (menu opening, nudges, expiry) must be registered
+    rng = random.Random(seed)
+    fast = set(rng.sample(range(1, members + 1), int(members * FAST_SHARE)))  # spread over the ranking
+    won_by_fast = referrals_made = 0
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Database(db_path or Path(tmp) / "window.sqlite3")
+        await db.open()
+        try:
+            await db.write(_seed, members, PINGED, utc_iso(START))
+            await db.write(
+                config_sql.update_config, GUILD, {"pitch_window_minutes": window, "daily_need_limit": 1000}
+            )
+            for i in range(requests):
+                posted = START + timedelta(hours=i)
+                requester = members + 1 + i % REQUESTERS
+                opened = await referrals.open_need(
+                    db, GUILD, requester, skill=SKILL, when="next week", now=posted
+                )
+                need_id = opened.state.need.id
+                await referrals.record_post(db, GUILD, need_id, 500, 10_000 + i, None)
+                answers = sorted(
+                    (_delay(rng, user in fast), user) for user in opened.pinged if rng.random() < VOLUNTEER_P
+                )
+                if not answers:
+                    continue
+                # The menu opens when the window ends, or when the last pinged member answers if all do.
+                opens = posted + timedelta(minutes=window)
+                if len(answers) == len(opened.pinged):
+                    opens = min(opens, posted + timedelta(seconds=answers[-1][0]))
+                pick_at = max(opens, posted + timedelta(seconds=answers[0][0]))
+                for delay, user in answers:
+                    at = posted + timedelta(seconds=delay)
+                    if at > pick_at:
+                        break
+                    await referrals.volunteer(db, GUILD, need_id, user, f"m{user}", now=at)
+                state = await referrals.current_state(db, GUILD, need_id, now=pick_at)
+                first = state.volunteers[0].user_id
+                await referrals.pick(db, GUILD, need_id, requester, first, now=pick_at)
+                referrals_made += 1
+                won_by_fast += first in fast
+        finally:
+            await db.close()
+    return WindowResult(window, requests, referrals_made, won_by_fast)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--members", type=int, default=50)
     parser.add_argument("--max-pings", type=int, default=3)
     parser.add_argument("--per-day", type=int, default=30)
+    parser.add_argument("--window-requests", type=int, default=2000, help="requests per window (0: skip)")
     args = parser.parse_args(argv)
     result = asyncio.run(simulate(args.requests, args.members, args.max_pings, args.per_day))
     counts = sorted(result.pings.values())
@@ -127,6 +214,20 @@ def main(argv: list[str] | None = None) -> int:
     print(f"gini coefficient of ping counts: {result.gini:.4f} (goal <= 0.15)")
     print(f"most pings one member got in one day: {result.busiest_day} (goal <= 2)")
     ok = result.gini <= 0.15 and result.busiest_day <= 2
+    if args.window_requests:
+        print(
+            f"\nfirst-answer window: {args.window_requests} requests per window, {args.members} members "
+            f"(10% answer within a minute, the rest exponential with a median of 20 min), "
+            f"{PINGED} pinged, each volunteers with p={VOLUNTEER_P}; the requester picks the first listed"
+        )
+        for window in WINDOWS:
+            w = asyncio.run(simulate_window(window, args.window_requests, args.members))
+            print(
+                f"window {window:>2} min: fastest decile won {w.to_fast} of {w.referrals} referrals = "
+                f"{w.share:.1%}" + (" (goal <= 15%)" if window == 30 else "")
+            )
+            if window == 30:
+                ok = ok and w.share <= 0.15
     print("PASS" if ok else "FAIL")
     return 0 if ok else 1
 

@@ -44,7 +44,11 @@ async def main(runs: int) -> None:
         opened = await discord.slash("groupbuy start", organiser, target=100_000, deadline="in 30 days")
         await discord.submit(opened, organiser, **FLOUR)
         post = next(m for m in discord.messages.values() if "Pledge" in m.labels())
-        timings: dict[str, list[float]] = {"press Pledge (open form)": [], "submit pledge": [], "press Withdraw": []}
+        timings: dict[str, list[float]] = {
+            "press Pledge (open form)": [],
+            "submit pledge": [],
+            "press Withdraw": [],
+        }
         trips: dict[str, set[int]] = {name: set() for name in timings}
 
         async def timed(name: str, action) -> object:
@@ -59,7 +63,9 @@ async def main(runs: int) -> None:
             who = members[i % len(members)]
             discord.session.calls.clear()
             form = await timed("press Pledge (open form)", discord.click(post, "Pledge", who))
-            await timed("submit pledge", discord.submit(form, who, quantity=str(1 + i % 7), tolerance=str(i % 3)))
+            await timed(
+                "submit pledge", discord.submit(form, who, quantity=str(1 + i % 7), tolerance=str(i % 3))
+            )
             if i % 4 == 3:
                 await timed("press Withdraw", discord.click(post, "Withdraw", who))
         print(f"{'operation':<26} {'round trips':>11} {'median µs':>10} {'p99 µs':>9} {'runs':>6}")
@@ -71,7 +77,9 @@ async def main(runs: int) -> None:
         forms = [await discord.click(post, "Pledge", who) for who in crowd]
         patches = len([c for c in discord.calls if c.method == "PATCH"])
         start = time.perf_counter_ns()
-        await asyncio.gather(*(discord.submit(f, who, quantity="3") for f, who in zip(forms, crowd, strict=True)))
+        await asyncio.gather(
+            *(discord.submit(f, who, quantity="3") for f, who in zip(forms, crowd, strict=True))
+        )
         elapsed = (time.perf_counter_ns() - start) / 1e6
         edits = len([c for c in discord.calls if c.method == "PATCH"]) - patches
         print(f"burst: 50 simultaneous pledge submits in {elapsed:.1f} ms; {edits} post edits (not 50)")

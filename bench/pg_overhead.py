@@ -84,7 +84,9 @@ async def main(server: str, n: int) -> None:
     try:
         raw = pg.connect(url).raw
         translated = pg.translate(SQL)
-        rows.append(("raw psycopg (sync)", timed(lambda i: raw.execute(translated, (G, i % 1000)).fetchone(), n)))
+        rows.append(
+            ("raw psycopg (sync)", timed(lambda i: raw.execute(translated, (G, i % 1000)).fetchone(), n))
+        )
         adapter = pg.PgConnection(raw)
         rows.append(("PgConnection adapter (sync)", timed(lambda i: lookup(adapter, i), n)))
         raw.close()

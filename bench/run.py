@@ -156,7 +156,9 @@ def output_paths(quick: bool, directory: Path = HERE, engine: str = "sqlite") ->
 
 def save(results: dict[str, object], directory: Path = HERE) -> str:
     """Write the results and their table where `output_paths` says; returns the table."""
-    json_path, md_path = output_paths(bool(results.get("quick")), directory, str(results.get("engine", "sqlite")))
+    json_path, md_path = output_paths(
+        bool(results.get("quick")), directory, str(results.get("engine", "sqlite"))
+    )
     json_path.write_text(json.dumps(results, indent=2) + "\n")
     table = report.markdown(results)
     md_path.write_text(table)

@@ -22,13 +22,13 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import shutil
 import sqlite3
 import time
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from buddybot.progress import Progress
 from buddybot.storage.db import Database, migration_files
 
 CACHE = Path(__file__).resolve().parent / "cache"
@@ -118,8 +118,20 @@ def working_copy(scale: Scale, target: Path) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     for leftover in target.parent.glob(target.name + "*"):
         leftover.unlink()
-    shutil.copyfile(source, target)
+    copy_with_progress(source, target)
     return target
+
+
+def copy_with_progress(source: Path, target: Path, chunk: int = 8 << 20) -> None:
+    """shutil.copyfile, with a progress bar (bytes, rate, ETA) when stderr is a terminal."""
+    with (
+        open(source, "rb") as src,
+        open(target, "wb") as dst,
+        Progress("copying", source.stat().st_size, unit="B") as bar,
+    ):
+        while block := src.read(chunk):
+            dst.write(block)
+            bar.advance(len(block))
 
 
 async def _create_schema(path: Path) -> None:
@@ -128,8 +140,41 @@ async def _create_schema(path: Path) -> None:
     await db.close()
 
 
-def seed(path: Path, scale: Scale) -> dict[str, int]:
-    conn = sqlite3.connect(path, isolation_level=None)
+def expected_rows(s: Scale) -> int:
+    """Rows the seeding statements write themselves (triggers aside): the progress bar's total."""
+    needs = s.referrals + s.requests
+    pings = s.requests * 9 // 4  # three ranks, one in four skipped
+    return s.skills + s.members + s.members // 5 + needs + s.referrals + pings + pings // 6 + 3 * s.members
+
+
+class _Counted:
+    """The seeding connection, moving a progress bar by the rows each statement wrote."""
+
+    def __init__(self, conn: sqlite3.Connection, bar: Progress) -> None:
+        self.conn, self.bar = conn, bar
+
+    def execute(self, sql: str, params: object = ()) -> sqlite3.Cursor:
+        return self._counted(sql, self.conn.execute(sql, params))
+
+    def executemany(self, sql: str, rows: object) -> sqlite3.Cursor:
+        return self._counted(sql, self.conn.executemany(sql, rows))
+
+    def _counted(self, sql: str, cursor: sqlite3.Cursor) -> sqlite3.Cursor:
+        # cursor.rowcount misses WITH … INSERT; changes() is the last statement's own rows (no triggers)
+        if "INSERT" in sql.upper():
+            self.bar.advance(self.conn.execute("SELECT changes()").fetchone()[0])
+        return cursor
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.conn, name)
+
+
+def seed(path: Path, scale: Scale, *, force_progress: bool = False) -> dict[str, int]:
+    """Write the community in one transaction; a progress bar (rows, rate, ETA) on a terminal."""
+    raw = sqlite3.connect(path, isolation_level=None)
+    bar = Progress("seeding", expected_rows(scale), unit="rows", force=force_progress)
+    raw.set_progress_handler(bar.tick, 200_000)  # keeps rate and ETA fresh inside long statements
+    conn = _Counted(raw, bar)
     try:
         conn.execute("PRAGMA journal_mode = DELETE")  # one big transaction; WAL comes back at the end
         conn.execute("PRAGMA synchronous = OFF")
@@ -153,10 +198,13 @@ def seed(path: Path, scale: Scale) -> dict[str, int]:
         conn.execute("ANALYZE")
         conn.execute("VACUUM")
         conn.execute("PRAGMA journal_mode = WAL")
+        bar.update(bar.done, total=bar.done, note="")
+        bar.close()
         tables = ("members", "offers", "availability", "needs", "need_pings", "need_volunteers", "referrals")
-        return {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables}
+        return {t: raw.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables}
     finally:
-        conn.close()
+        bar.close()
+        raw.close()
 
 
 def _params(s: Scale) -> dict[str, object]:

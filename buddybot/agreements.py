@@ -1,4 +1,6 @@
-"""One-off job agreements: the state machine, terms bound by hash, and the first-job rule.
+"""One-off job agreements: each action as one unit of work, and the first-job rule.
+
+The state machine and the terms live in agreement_rules.py; feedback in agreement_feedback.py.
 
 Every action is one unit of work: permission check, state check, write and the re-read the cog renders
 from happen in one transaction (one DB round trip). States change only through `next_state`, and in SQL
@@ -7,196 +9,48 @@ only through a conditional UPDATE, so twenty simultaneous clicks change a state 
 
 from __future__ import annotations
 
-import hashlib
-import json
 import sqlite3
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from enum import StrEnum
+from datetime import datetime, timedelta
 
 from pydantic import field_validator
 
+from buddybot import agreement_reminders as reminders
 from buddybot import scheduler
+from buddybot.agreement_rules import (  # re-exported: the cog and tests use them through this module
+    LEAD,
+    LIMITS,
+    MAX_BUDDIES,
+    MIN_BUDDIES,
+    NOTE_MAX,
+    PARTY,
+    TERMS_TEMPLATE,
+    TRANSITIONS,
+    Event,
+    State,
+    TermsText,
+    TransitionError,
+    as_text,
+    clean_terms,
+    dates_text,
+    next_state,
+    require_role,
+    terms_hash,
+)
 from buddybot.errors import BuddyError
-from buddybot.guildconfig import is_moderator
+from buddybot.guildconfig import dates_for, is_moderator
 from buddybot.models import Actor, Record, utc_iso
 from buddybot.storage import agreements as sql
 from buddybot.storage import config as config_sql
-from buddybot.storage.agreements import Agreement, Feedback, Member, Summary, Terms
+from buddybot.storage.agreements import Agreement, Feedback, Member, Summary
 from buddybot.storage.db import Database
 from buddybot.text import clean_text, mention, visible
-from buddybot.when import DateWindow, parse_when, today_in
 
-MIN_BUDDIES, MAX_BUDDIES = 1, 21
-LIMITS = {"title": 100, "scope": 1000, "terms": 1500, "fee": 100, "dates": 100}
-NOTE_MAX = 500
 LIST_LIMIT = 25
-TERMS_TEMPLATE = "Payment: \nSplit: \nDeadlines: \nBrand use: \nCancellation: "
-LEAD, PARTY = "lead", "party"
-
-
-class State(StrEnum):
-    DRAFT = "draft"
-    PROPOSED = "proposed"
-    AGREED = "agreed"
-    DECLINED = "declined"
-    CANCELLED = "cancelled"
-    COMPLETED = "completed"
-
-
-class Event(StrEnum):
-    PROPOSE = "propose"  # the lead picked the buddies
-    EDIT = "edit"  # the lead changed the terms: a new version, every acceptance reset
-    ACCEPT = "accept"  # a party accepted the current version; others still to accept
-    AGREE = "agree"  # the last party accepted the current version
-    DECLINE = "decline"
-    CANCEL = "cancel"
-    COMPLETE = "complete"
-    FEEDBACK = "feedback"  # "would you work together again?"
-
-
-TRANSITIONS: dict[tuple[State, Event], State] = {
-    (State.DRAFT, Event.PROPOSE): State.PROPOSED,
-    (State.DRAFT, Event.EDIT): State.DRAFT,
-    (State.DRAFT, Event.CANCEL): State.CANCELLED,
-    (State.PROPOSED, Event.EDIT): State.PROPOSED,
-    (State.PROPOSED, Event.ACCEPT): State.PROPOSED,
-    (State.PROPOSED, Event.AGREE): State.AGREED,
-    (State.PROPOSED, Event.DECLINE): State.DECLINED,
-    (State.PROPOSED, Event.CANCEL): State.CANCELLED,
-    (State.AGREED, Event.CANCEL): State.CANCELLED,
-    (State.AGREED, Event.COMPLETE): State.COMPLETED,
-    (State.COMPLETED, Event.FEEDBACK): State.COMPLETED,
-}
-
-WHO: dict[Event, frozenset[str]] = {
-    Event.PROPOSE: frozenset({LEAD}),
-    Event.EDIT: frozenset({LEAD}),
-    Event.ACCEPT: frozenset({PARTY}),
-    Event.AGREE: frozenset({PARTY}),
-    Event.DECLINE: frozenset({PARTY}),
-    Event.CANCEL: frozenset({LEAD, PARTY}),
-    Event.COMPLETE: frozenset({LEAD}),
-    Event.FEEDBACK: frozenset({LEAD, PARTY}),
-}
-
-_NOT_ALLOWED = {
-    Event.PROPOSE: "Only the lead picks the buddies for an agreement.",
-    Event.EDIT: "Only the lead can change the terms.",
-    Event.ACCEPT: "Only the buddies picked for this agreement can accept it.",
-    Event.AGREE: "Only the buddies picked for this agreement can accept it.",
-    Event.DECLINE: "Only the buddies picked for this agreement can decline it.",
-    Event.CANCEL: "Only the lead or a buddy of this agreement can cancel it.",
-    Event.COMPLETE: "Only the lead can mark the agreement complete.",
-    Event.FEEDBACK: "Only the people who worked on this agreement can answer.",
-}
-_LEAD_SAYS = {
-    Event.ACCEPT: "You proposed these terms, so your acceptance is already recorded. Buddies accept here.",
-    Event.DECLINE: "You're the lead: to call it off, use `/agreement cancel`.",
-}
-_CLOSED = "This agreement is {state}; nothing about it can change any more."
-_REFUSALS: dict[tuple[State, Event], str] = {
-    (State.DRAFT, Event.ACCEPT): "This agreement is still a draft: the lead hasn't picked the buddies yet.",
-    (State.DRAFT, Event.DECLINE): "This agreement is still a draft: the lead hasn't picked the buddies yet.",
-    (
-        State.DRAFT,
-        Event.COMPLETE,
-    ): "This agreement is still a draft: pick buddies and get their acceptance first.",
-    (State.PROPOSED, Event.PROPOSE): "The buddies for this agreement are already picked.",
-    (State.PROPOSED, Event.COMPLETE): "Not every buddy has accepted the terms yet, so it can't be completed.",
-    (State.AGREED, Event.PROPOSE): "The buddies for this agreement are already picked.",
-    (State.AGREED, Event.EDIT): (
-        "Everyone has agreed to these terms, so they are locked. "
-        "To change them, cancel this agreement and start a new one."
-    ),
-    (State.AGREED, Event.ACCEPT): "Everyone has already agreed to these terms.",
-    (State.AGREED, Event.AGREE): "Everyone has already agreed to these terms.",
-    (
-        State.AGREED,
-        Event.DECLINE,
-    ): "Everyone has already agreed; to call it off, use `/agreement cancel` with a reason.",
-}
-
-
-class TransitionError(BuddyError):
-    """A forbidden (state, event): the message says why, in the member's words."""
-
-
-def next_state(state: State | str, event: Event) -> State:
-    """The state after `event`, or TransitionError. The only place that knows the allowed moves."""
-    state = State(state)
-    new = TRANSITIONS.get((state, event))
-    if new is not None:
-        return new
-    message = _REFUSALS.get((state, event))
-    if message is None:
-        if state in (State.DECLINED, State.CANCELLED, State.COMPLETED) and event is not Event.FEEDBACK:
-            message = _CLOSED.format(state=state.value)
-        elif event is Event.FEEDBACK:
-            message = "Feedback opens once the lead marks the agreement complete."
-        else:
-            message = f"You can't {event.value} an agreement that is {state.value}."
-    raise TransitionError(message)
-
-
-def require_role(event: Event, role: str | None) -> str:
-    """The actor's role must be allowed to cause `event` (checked before the state, for clearer refusals)."""
-    if role in WHO[event]:
-        return role  # type: ignore[return-value]
-    if role == LEAD and event in _LEAD_SAYS:
-        raise BuddyError(_LEAD_SAYS[event])
-    raise BuddyError(_NOT_ALLOWED[event])
-
-
-@dataclass(frozen=True)
-class TermsText:
-    """The five fields of the terms modal, as typed."""
-
-    title: str
-    scope: str
-    terms: str
-    fee: str
-    dates: str
-
-
-def dates_text(window: DateWindow | Terms) -> str:
-    """The dates as a when-expression that reads back to the same window (for pre-filled edits)."""
-    if window.start == window.end:
-        return window.start.isoformat()
-    return f"{window.start.isoformat()} to {window.end.isoformat()}"
-
-
-def as_text(terms: Terms) -> TermsText:
-    return TermsText(terms.title, terms.scope, terms.terms, terms.fee, dates_text(terms))
-
-
-def clean_terms(raw: TermsText, today: date, previous: Terms | None = None) -> Terms:
-    """Validate what was typed. Unchanged dates keep their window (an edit never re-anchors them to today)."""
-    title = clean_text(raw.title, "title", LIMITS["title"], required=True)
-    scope = clean_text(raw.scope, "scope", LIMITS["scope"], required=True, multiline=True)
-    terms = clean_text(raw.terms, "terms", LIMITS["terms"], required=True, multiline=True)
-    fee = clean_text(raw.fee, "fee", LIMITS["fee"], required=True)
-    leftover = terms
-    for label in TERMS_TEMPLATE.split("\n"):
-        leftover = leftover.replace(label.strip(), "")
-    if not leftover.strip():
-        raise BuddyError("Please fill in the terms: payment, split, deadlines, brand use and cancellation.")
-    dates = clean_text(raw.dates, "dates", LIMITS["dates"], required=True)
-    if previous is not None and dates == dates_text(previous):
-        window = DateWindow(start=previous.start, end=previous.end)
-    else:
-        window = parse_when(dates, today)
-    return Terms(title=title, scope=scope, terms=terms, fee=fee, start=window.start, end=window.end)
-
-
-def terms_hash(terms: Terms) -> str:
-    """SHA-256 of the canonical JSON of the terms: what an acceptance is bound to."""
-    canonical = {
-        "title": terms.title, "scope": terms.scope, "terms": terms.terms, "fee": terms.fee,
-        "dates": {"start": terms.start.isoformat(), "end": terms.end.isoformat()},
-    }  # fmt: skip
-    blob = json.dumps(canonical, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+__all__ = [
+    "LEAD", "LIMITS", "MAX_BUDDIES", "MIN_BUDDIES", "NOTE_MAX", "PARTY", "TERMS_TEMPLATE", "TRANSITIONS",
+    "Event", "State", "TermsText", "TransitionError", "as_text", "clean_terms", "dates_text", "next_state",
+    "require_role", "terms_hash",
+]  # fmt: skip
 
 
 class Buddy(Record):
@@ -215,7 +69,8 @@ class Details(Record):
 
     agreement: Agreement
     members: list[Member]
-    feedback: list[Feedback] = []
+    feedback: list[Feedback] = []  # in /agreement view: only the viewer's own answer (double-blind)
+    mutual: list[int] = []  # members who said yes when the viewer did too
 
     @property
     def parties(self) -> list[Member]:
@@ -281,10 +136,16 @@ def _forget_draft(conn: sqlite3.Connection, job: scheduler.Job, now: datetime) -
 
 
 def _create_draft(
-    conn: sqlite3.Connection, guild_id: int, channel_id: int, lead: Buddy, raw: TermsText, now: datetime
+    conn: sqlite3.Connection,
+    guild_id: int,
+    channel_id: int,
+    lead: Buddy,
+    raw: TermsText,
+    now: datetime,
+    locale: str | None = None,
 ) -> Details:
-    today = today_in(config_sql.get_config(conn, guild_id).timezone, now)
-    terms = clean_terms(raw, today)
+    today, locale = dates_for(conn, guild_id, now, locale)
+    terms = clean_terms(raw, today, locale=locale)
     digest = terms_hash(terms)
     # A double-submitted form (or the same terms typed again) reuses the lead's identical draft.
     agreement_id = sql.identical_draft(conn, guild_id, lead.user_id, digest) or sql.insert_draft(
@@ -295,9 +156,17 @@ def _create_draft(
 
 
 async def create_draft(
-    db: Database, guild_id: int, channel_id: int, lead: Buddy, raw: TermsText, *, now: datetime
+    db: Database,
+    guild_id: int,
+    channel_id: int,
+    lead: Buddy,
+    raw: TermsText,
+    *,
+    now: datetime,
+    locale: str | None = None,
 ) -> Details:
-    return await db.write(_create_draft, guild_id, channel_id, lead, raw, now)
+    """`locale` is Discord's guild_locale, for numeric dates (the /config locale wins)."""
+    return await db.write(_create_draft, guild_id, channel_id, lead, raw, now, locale)
 
 
 def check_buddies(lead_id: int, buddies: list[Buddy]) -> list[Buddy]:
@@ -342,6 +211,7 @@ def _propose(
     sql.add_parties(conn, agreement.id, [(b.user_id, b.name) for b in chosen])
     sql.accept(conn, agreement.id, agreement.version, agreement.lead_id, agreement.terms_hash, stamp)
     _change(conn, agreement, new, proposed_at=stamp)
+    reminders.after_propose(conn, agreement, now)
     return _details(conn, guild_id, agreement_id)
 
 
@@ -380,6 +250,8 @@ def _accept(
             version=version,
             stamps={"agreed_at": utc_iso(now)},
         )
+        if agreed:
+            reminders.after_agree(conn, agreement, config_sql.get_config(conn, guild_id).timezone, now)
     return Outcome(details=_details(conn, guild_id, agreement_id), changed=agreed)
 
 
@@ -416,12 +288,18 @@ async def edit_form(db: Database, guild_id: int, agreement_id: int, actor_id: in
 
 
 def _edit(
-    conn: sqlite3.Connection, guild_id: int, agreement_id: int, actor_id: int, raw: TermsText, now: datetime
+    conn: sqlite3.Connection,
+    guild_id: int,
+    agreement_id: int,
+    actor_id: int,
+    raw: TermsText,
+    now: datetime,
+    locale: str | None = None,
 ) -> Outcome:
     agreement = _load(conn, guild_id, agreement_id)
     _authorise(conn, agreement, actor_id, Event.EDIT)
-    today = today_in(config_sql.get_config(conn, guild_id).timezone, now)
-    terms = clean_terms(raw, today, previous=agreement.terms)
+    today, locale = dates_for(conn, guild_id, now, locale)
+    terms = clean_terms(raw, today, previous=agreement.terms, locale=locale)
     digest = terms_hash(terms)
     if digest == agreement.terms_hash:
         return Outcome(details=_details(conn, guild_id, agreement_id), changed=False)
@@ -438,10 +316,17 @@ def _edit(
 
 
 async def edit(
-    db: Database, guild_id: int, agreement_id: int, actor_id: int, raw: TermsText, *, now: datetime
+    db: Database,
+    guild_id: int,
+    agreement_id: int,
+    actor_id: int,
+    raw: TermsText,
+    *,
+    now: datetime,
+    locale: str | None = None,
 ) -> Outcome:
     """A new version of the terms (drafts are rewritten in place); every party's acceptance starts over."""
-    return await db.write(_edit, guild_id, agreement_id, actor_id, raw, now)
+    return await db.write(_edit, guild_id, agreement_id, actor_id, raw, now, locale)
 
 
 def _cancel(
@@ -480,40 +365,6 @@ async def complete(
     return await db.write(_complete, guild_id, agreement_id, actor_id, now)
 
 
-# -- "would you work together again?" ----------------------------------------------------------------------
-def _answer(
-    conn: sqlite3.Connection, guild_id: int, agreement_id: int, user_id: int, again: bool, now: datetime
-) -> Agreement:
-    agreement = _load(conn, guild_id, agreement_id)
-    _authorise(conn, agreement, user_id, Event.FEEDBACK)
-    if not sql.add_feedback(conn, agreement.id, user_id, again, utc_iso(now)):
-        earlier = sql.feedback_of(conn, agreement.id, user_id)
-        said = "yes" if earlier and earlier.again else "no"
-        raise BuddyError(f"You already answered ({said}) for agreement #{agreement.id}. Thanks!")
-    return agreement
-
-
-async def answer(
-    db: Database, guild_id: int, agreement_id: int, user_id: int, again: bool, *, now: datetime
-) -> Agreement:
-    """One answer per member; a second one is refused and the first kept."""
-    return await db.write(_answer, guild_id, agreement_id, user_id, again, now)
-
-
-def _note(conn: sqlite3.Connection, guild_id: int, agreement_id: int, user_id: int, note: str) -> None:
-    agreement = _load(conn, guild_id, agreement_id)
-    _authorise(conn, agreement, user_id, Event.FEEDBACK)
-    if not sql.set_note(conn, agreement.id, user_id, note):
-        if sql.feedback_of(conn, agreement.id, user_id) is None:
-            raise BuddyError("Answer yes or no first, then add your note.")
-        raise BuddyError("You already left a note for this agreement.")
-
-
-async def add_note(db: Database, guild_id: int, agreement_id: int, user_id: int, note: str) -> None:
-    text = clean_text(note, "note", NOTE_MAX, required=True, multiline=True)
-    await db.write(_note, guild_id, agreement_id, user_id, text)
-
-
 # -- reading ----------------------------------------------------------------------------------------------
 def _view(conn: sqlite3.Connection, guild_id: int, agreement_id: int, actor: Actor) -> Details:
     agreement = _load(conn, guild_id, agreement_id)
@@ -521,7 +372,12 @@ def _view(conn: sqlite3.Connection, guild_id: int, agreement_id: int, actor: Act
         config_sql.get_config(conn, guild_id), actor
     ):
         raise BuddyError("Only the lead, the buddies of this agreement and moderators can see it.")
-    return _details(conn, guild_id, agreement_id, feedback=True)
+    details = _details(conn, guild_id, agreement_id, feedback=True)
+    # Double-blind: nobody sees another member's answer; a yes met by a yes is "mutual", for those two only.
+    own = [f for f in details.feedback if f.user_id == actor.user_id]
+    said_yes = bool(own) and own[0].again
+    mutual = [f.user_id for f in details.feedback if said_yes and f.again and f.user_id != actor.user_id]
+    return details.model_copy(update={"feedback": own, "mutual": mutual})
 
 
 async def view(db: Database, guild_id: int, agreement_id: int, actor: Actor) -> Details:

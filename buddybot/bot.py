@@ -194,7 +194,9 @@ class ShardedBuddyBot(BuddyBot, commands.AutoShardedBot):
     """
 
 
-def make_bot(settings: Settings, *, shard_count: int | None = None, shard_ids: list[int] | None = None) -> BuddyBot:
+def make_bot(
+    settings: Settings, *, shard_count: int | None = None, shard_ids: list[int] | None = None
+) -> BuddyBot:
     """The default is one process, discord.py choosing the shard count; with flags, a sharded process."""
     if shard_count is None and shard_ids is None:
         return BuddyBot(settings)

@@ -1,4 +1,4 @@
-"""`buddybot run | demo | sync | db upgrade | db backup | db copy` — the console entry point."""
+"""`buddybot run | demo | sync | health | db upgrade | db backup | db copy` — the console entry point."""
 
 from __future__ import annotations
 
@@ -7,9 +7,11 @@ import asyncio
 import logging
 import signal
 import sys
+from pathlib import Path
 
 import discord
 
+from buddybot.progress import Progress
 from buddybot.settings import TOKEN_HELP, Settings
 from buddybot.storage.db import Database
 
@@ -23,7 +25,9 @@ def _token(settings: Settings) -> str:
     return settings.discord_token.get_secret_value().strip()
 
 
-async def _run(settings: Settings, shard_count: int | None = None, shard_ids: list[int] | None = None) -> None:
+async def _run(
+    settings: Settings, shard_count: int | None = None, shard_ids: list[int] | None = None
+) -> None:
     from buddybot.bot import make_bot
 
     token = _token(settings)
@@ -57,14 +61,39 @@ async def _upgrade(settings: Settings) -> None:
     print(f"{settings.db_path}: " + (f"applied {', '.join(applied)}" if applied else "already up to date"))
 
 
-async def _backup(settings: Settings, target: str) -> None:
+async def _backup(settings: Settings, target: str, *, force_progress: bool = False) -> None:
     db = Database(settings.db_path)
     await db.open()
     try:
-        await db.backup(target)
+        with Progress("backup", 0, unit="pages", force=force_progress) as bar:
+            await db.backup(target, progress=lambda done, total: bar.update(done, total=total))
     finally:
         await db.close()
     print(f"backed up {settings.db_path} to {target}")
+
+
+def _health(settings: Settings) -> int:
+    """For HEALTHCHECK and monitoring: the database exists, opens and answers (nothing is created or migrated)."""
+    where = settings.db_path
+    if "://" not in where and where != ":memory:" and not Path(where).is_file():
+        print(f"unhealthy: no database at {where} (has the bot started with this BUDDYBOT_DB?)")
+        return 1
+    try:
+        guilds = asyncio.run(_count_guilds(where))
+    except Exception as exc:  # any failure is the answer, reported in one line
+        print(f"unhealthy: {where}: {type(exc).__name__}: {exc}")
+        return 1
+    print(f"ok: {where} opens and answers ({guilds} configured server(s))")
+    return 0
+
+
+async def _count_guilds(where: str) -> int:
+    db = Database(where)
+    await db.open(migrate=False)
+    try:
+        return await db.read(lambda conn: conn.execute("SELECT COUNT(*) FROM guild_config").fetchone()[0])
+    finally:
+        await db.close()
 
 
 def _copy(source: str, target: str, force: bool) -> None:
@@ -82,7 +111,9 @@ def _copy(source: str, target: str, force: bool) -> None:
     if different:
         print(f"the copy differs from the source in: {', '.join(different)}", file=sys.stderr)
         raise SystemExit(1)
-    print(f"copied {sum(r.source_rows for r in reports):,} rows in {len(reports)} tables; counts and checksums match")
+    print(
+        f"copied {sum(r.source_rows for r in reports):,} rows in {len(reports)} tables; counts and checksums match"
+    )
 
 
 def _shard_list(text: str) -> list[int]:
@@ -107,7 +138,13 @@ def main(argv: list[str] | None = None) -> None:
     db_sub.add_parser("upgrade", help="apply pending migrations")
     backup = db_sub.add_parser("backup", help="consistent online backup")
     backup.add_argument("path")
-    copy = db_sub.add_parser("copy", help="copy every row from one database to another (SQLite <-> PostgreSQL)")
+    backup.add_argument("--progress", action="store_true", help="show progress even when not on a terminal")
+    health_help = "check the database opens and answers (exit 0 ok, 1 not): for HEALTHCHECK"
+    sub.add_parser("health", help=health_help, description=health_help)
+
+    copy = db_sub.add_parser(
+        "copy", help="copy every row from one database to another (SQLite <-> PostgreSQL)"
+    )
     copy.add_argument("source", help="a SQLite path or a postgresql:// URL")
     copy.add_argument("target", help="a SQLite path or a postgresql:// URL (must be empty)")
     copy.add_argument("--force", action="store_true", help="replace whatever the target holds")
@@ -115,7 +152,7 @@ def main(argv: list[str] | None = None) -> None:
 
     settings = Settings()
     level = getattr(logging, settings.log_level.upper(), logging.INFO)
-    if args.command == "demo":
+    if args.command in ("demo", "health"):
         level = logging.ERROR  # the transcript is the output; discord.py's connection chatter is noise here
     discord.utils.setup_logging(level=level, root=True)
     if args.command == "run":
@@ -136,9 +173,11 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "db" and args.db_command == "upgrade":
         asyncio.run(_upgrade(settings))
     elif args.command == "db" and args.db_command == "backup":
-        asyncio.run(_backup(settings, args.path))
+        asyncio.run(_backup(settings, args.path, force_progress=args.progress))
     elif args.command == "db" and args.db_command == "copy":
         _copy(args.source, args.target, args.force)
+    elif args.command == "health":
+        raise SystemExit(_health(settings))
 
 
 if __name__ == "__main__":

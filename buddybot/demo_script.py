@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from buddybot.testing.harness import FakeDiscord, FakeGuild, FakeUser, Sent
@@ -9,8 +10,8 @@ from buddybot.testing.harness import FakeDiscord, FakeGuild, FakeUser, Sent
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 if TYPE_CHECKING:
-    from buddybot.demo import Transcript
     from buddybot.testing.world import FakeClock
+    from buddybot.transcript import Transcript
 
 
 async def play(
@@ -22,6 +23,16 @@ async def play(
         result = await discord.slash(command, m[who], **options)
         t.result(m[who], result)
         return result
+
+    t.heading("Riverside Makers invites BuddyBot")
+    for call in await discord.invite_bot(guild):
+        if call.method == "POST" and call.path.endswith("/messages"):
+            t.post(Sent(0, int(call.path.split("/")[2]), call.json))
+
+    t.heading("Alice asks what it can do")
+    await slash("alice", "help")
+    t.action(m["alice"], "/help command:need ask")
+    t.result(m["alice"], await discord.slash("help", m["alice"], command="need ask"))
 
     t.heading("Members set up their profiles and skills")
     await slash(
@@ -42,7 +53,7 @@ async def play(
     await slash("dev", "offer add", skill="web dev")
     await slash("erin", "profile set", business="Erin Copy", area="Old Town")
     await slash("erin", "offer add", skill="copywriting")
-    await slash("erin", "busy", until="friday")
+    await slash("erin", "busy", until="end of the month")
 
     t.heading("Browsing the directory")
     await slash("dev", "find", skill="hairdressing", when="this week")
@@ -62,6 +73,8 @@ async def _referral(discord: FakeDiscord, guild: FakeGuild, m: dict[str, FakeUse
         "config set", m["maya"], referrals_channel=guild.channel("referrals"), max_pings=3
     )
     t.result(m["maya"], r)
+    t.action(m["maya"], "/config check")
+    t.result(m["maya"], await discord.slash("config check", m["maya"]))
 
     t.heading("Alice is fully booked and asks who can take a client")
     t.action(
@@ -89,6 +102,16 @@ async def _referral(discord: FakeDiscord, guild: FakeGuild, m: dict[str, FakeUse
         await discord.select(post, "Pick a volunteer", m["alice"], [str(m["bob"].id)]),
         before=before,
     )
+
+    t.heading("Bob won the work: he reports it, and Alice is told in the request's thread")
+    confirmation = _latest_with(discord, "Won it")
+    t.action(m["bob"], "presses [Won it] under the pick confirmation")
+    opened = await discord.click(confirmation, "Won it", m["bob"])
+    t.result(m["bob"], opened)
+    t.action(m["bob"], "types the value of the work: 180 (private to Bob, Alice and moderators' totals)")
+    t.result(m["bob"], await discord.submit(opened, m["bob"], value="180"))
+    t.action(m["bob"], "/referral list")
+    t.result(m["bob"], await discord.slash("referral list", m["bob"]))
 
     t.heading("After the appointment, Alice thanks Bob publicly")
     message = "Bob fitted in my bride at a day's notice. Thank you!"
@@ -127,7 +150,15 @@ async def _agreement(discord: FakeDiscord, m: dict[str, FakeUser], t: Transcript
     agreement_id = _number_after("agreement:", post)
     for buddy in buddies:
         await click(discord, t, post, "Accept", buddy)
-    clock.advance(days=20)
+    t.heading("The day before the job starts, the scheduler reminds everyone on it")
+    agreed_at = clock.current
+    clock.current = clock.current.replace(month=11, day=30, hour=9, minute=0)  # 09:00 in London on 30 Nov
+    t.say("   (the clock moves to 30 Nov, 09:00; the scheduler's loop runs its due jobs)")
+    seen = set(discord.messages)
+    await discord.bot.get_cog("Scheduler").run_due()  # type: ignore[union-attr]
+    for sent in [s for i, s in discord.messages.items() if i not in seen and not s.ephemeral]:
+        t.post(sent)
+    clock.current = agreed_at + timedelta(days=20)
     t.action(m["dev"], f"/agreement complete agreement_id:{agreement_id}")
     done = await discord.slash("agreement complete", m["dev"], agreement_id=agreement_id)
     t.result(m["dev"], done)
@@ -208,11 +239,21 @@ async def _group_buy(discord: FakeDiscord, m: dict[str, FakeUser], t: Transcript
     t.result(m["erin"], await discord.submit(opened, m["erin"], **terms))
     post = _latest_with(discord, "Pledge")
     buy_id = _number_after("groupbuy:", post)
-    for who, quantity, tolerance in (("alice", "6", ""), ("bob", "5", "3"), ("carol", "4", ""), ("dev", "4", "")):
-        t.action(m[who], f"presses [Pledge] and asks for {quantity}" + (f", up to {tolerance} more" if tolerance else ""))
+    for who, quantity, tolerance in (
+        ("alice", "6", ""),
+        ("bob", "5", "3"),
+        ("carol", "4", ""),
+        ("dev", "4", ""),
+    ):
+        t.action(
+            m[who],
+            f"presses [Pledge] and asks for {quantity}" + (f", up to {tolerance} more" if tolerance else ""),
+        )
         form = await discord.click(post, "Pledge", m[who])
         before = discord.messages[post.id].text()
-        t.result(m[who], await discord.submit(form, m[who], quantity=quantity, tolerance=tolerance), before=before)
+        t.result(
+            m[who], await discord.submit(form, m[who], quantity=quantity, tolerance=tolerance), before=before
+        )
     bot = discord.bot
     assert bot is not None
     for day in (17, 18):  # the reminder a day before (Thursday 20:00), then the deadline (Friday 20:00)

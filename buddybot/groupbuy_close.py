@@ -105,7 +105,9 @@ def close_at_deadline(conn: sqlite3.Connection, job: Job, now: datetime) -> Outc
     alloc = allocation_of(snap)
     terms = buy.terms
     succeeded = alloc.units >= terms.target
-    if not sql.close(conn, buy.guild_id, buy.id, "succeeded" if succeeded else "failed", utc_iso(now), None, None):
+    if not sql.close(
+        conn, buy.guild_id, buy.id, "succeeded" if succeeded else "failed", utc_iso(now), None, None
+    ):
         return None
     deltas = {"gb_units": snap.progress.firm}
     if succeeded:
@@ -167,14 +169,16 @@ def remind_before_deadline(conn: sqlite3.Connection, job: Job, now: datetime) ->
     p = progress_of(buy.terms, sql.totals(conn, buy.guild_id, buy.id))
     missing = buy.terms.target - p.orderable
     if missing > 0:
-        said = (f"⏰ 24 hours left on group buy #{buy.id} “{inert(buy.terms.product)}”: {missing} more "
-                f"unit{'s' if missing != 1 else ''} in full cases needed ({p.orderable} of {buy.terms.target}).")
+        said = (
+            f"⏰ 24 hours left on group buy #{buy.id} “{inert(buy.terms.product)}”: {missing} more "
+            f"unit{'s' if missing != 1 else ''} in full cases needed ({p.orderable} of {buy.terms.target})."
+        )
     else:  # fmt: skip
-        said = (f"⏰ 24 hours left on group buy #{buy.id} “{inert(buy.terms.product)}”: the target is reached "
-                f"({p.orderable} of {buy.terms.target} units). Pledges can still change until the deadline.")
+        said = (
+            f"⏰ 24 hours left on group buy #{buy.id} “{inert(buy.terms.product)}”: the target is reached "
+            f"({p.orderable} of {buy.terms.target} units). Pledges can still change until the deadline."
+        )
     return Outcome(notices=[Notice(buy.talk_to, said, (buy.organiser_id,))])
-
-
 
 
 def notices_for(head: str, user_ids: list[int], channel_id: int) -> list[Notice]:

@@ -32,7 +32,7 @@ from buddybot.storage import groupbuys as sql
 from buddybot.storage.db import Database
 from buddybot.storage.groupbuys import GroupBuy, PledgeRow, Totals
 from buddybot.text import clean_text, visible
-from buddybot.when import parse_until, today_in
+from buddybot.when import guild_locale, parse_until, today_in
 
 MAX_OPEN_PER_ORGANISER = 3
 MAX_DEADLINE_DAYS = 60
@@ -103,28 +103,37 @@ def snapshot_in(
 def _load(conn: sqlite3.Connection, guild_id: int, buy_id: int) -> GroupBuy:
     buy = sql.get(conn, guild_id, buy_id)
     if buy is None:
-        raise BuddyError(f"There is no group buy #{buy_id} in this server. `/groupbuy list` shows the open ones.")
+        raise BuddyError(
+            f"There is no group buy #{buy_id} in this server. `/groupbuy list` shows the open ones."
+        )
     return buy
 
 
 def period_starts(now: datetime) -> dict[str, str]:
     today = now.astimezone(UTC).date()
-    return {p[0]: (start.isoformat() if (start := stats.period_start(p, today)) else "") for p in stats.PERIODS}
+    return {
+        p[0]: (start.isoformat() if (start := stats.period_start(p, today)) else "") for p in stats.PERIODS
+    }
 
 
-def deadline_from(text: str, tz_name: str, now: datetime) -> datetime:
-    """A when-expression's last day, at 20:00 guild time, as UTC; in the future and within 60 days."""
+def deadline_from(text: str, tz_name: str, now: datetime, locale: str | None = None) -> datetime:
+    """A when-expression's last day, at 20:00 guild time, as UTC; in the future and within 60 days.
+    `locale` decides how numeric dates read ("12/20" in en-US)."""
     cleaned = clean_text(text, "deadline", 100, required=True) or ""
-    window = parse_until(cleaned, today_in(tz_name, now))
+    window = parse_until(cleaned, today_in(tz_name, now), locale)
     moment = datetime.combine(window.end, CLOSES_AT, tzinfo=ZoneInfo(tz_name)).astimezone(UTC)
     if moment <= now:
-        raise BuddyError("Group buys close at 20:00 on their last day, and that has passed: pick a later day.")
+        raise BuddyError(
+            "Group buys close at 20:00 on their last day, and that has passed: pick a later day."
+        )
     if moment - now > timedelta(days=MAX_DEADLINE_DAYS):
         raise BuddyError(f"The deadline can be at most {MAX_DEADLINE_DAYS} days away.")
     return moment
 
 
-def _schedule_jobs(conn: sqlite3.Connection, buy: GroupBuy, deadline: datetime, now: datetime, tag: str) -> None:
+def _schedule_jobs(
+    conn: sqlite3.Connection, buy: GroupBuy, deadline: datetime, now: datetime, tag: str
+) -> None:
     scheduler.schedule(conn, buy.guild_id, DEADLINE, buy.id, deadline, now)
     if deadline - REMIND_BEFORE > now:
         scheduler.schedule(conn, buy.guild_id, REMIND, buy.id, deadline - REMIND_BEFORE, now, tag=tag)
@@ -133,7 +142,7 @@ def _schedule_jobs(conn: sqlite3.Connection, buy: GroupBuy, deadline: datetime, 
 # -- start and edit --------------------------------------------------------------------------------------
 def _start(
     conn: sqlite3.Connection, guild_id: int, organiser_id: int, channel_id: int, raw: TermsText, target: int,
-    deadline_text: str, now: datetime,
+    deadline_text: str, now: datetime, locale: str | None = None,
 ) -> Snapshot:  # fmt: skip
     config = config_sql.get_config(conn, guild_id)
     if sql.open_count(conn, guild_id, organiser_id) >= MAX_OPEN_PER_ORGANISER:
@@ -141,9 +150,11 @@ def _start(
             f"You already run {MAX_OPEN_PER_ORGANISER} open group buys; wait for one to close, or cancel one."
         )
     terms = clean_terms(raw, target, config.currency)
-    deadline = deadline_from(deadline_text, config.timezone, now)
+    deadline = deadline_from(deadline_text, config.timezone, now, guild_locale(config.locale, locale))
     where = config.groupbuy_channel_id or channel_id
-    buy_id = sql.insert(conn, guild_id, organiser_id, terms, terms_hash(terms), utc_iso(deadline), where, utc_iso(now))
+    buy_id = sql.insert(
+        conn, guild_id, organiser_id, terms, terms_hash(terms), utc_iso(deadline), where, utc_iso(now)
+    )
     buy = _load(conn, guild_id, buy_id)
     _schedule_jobs(conn, buy, deadline, now, tag="")
     sql.bump_stats(conn, guild_id, period_starts(now), {"gb_started": 1})
@@ -152,9 +163,10 @@ def _start(
 
 async def start(
     db: Database, guild_id: int, organiser_id: int, channel_id: int, raw: TermsText, target: int,
-    deadline: str, *, now: datetime,
+    deadline: str, *, now: datetime, locale: str | None = None,
 ) -> Snapshot:  # fmt: skip
-    return await db.write(_start, guild_id, organiser_id, channel_id, raw, target, deadline, now)
+    """`locale` is Discord's guild_locale, for numeric dates (the /config locale wins)."""
+    return await db.write(_start, guild_id, organiser_id, channel_id, raw, target, deadline, now, locale)
 
 
 async def record_post(db: Database, guild_id: int, buy_id: int, channel_id: int, message_id: int,
@@ -219,7 +231,9 @@ class PledgeForm(Record):
     cap: int
 
 
-def _pledge_form(conn: sqlite3.Connection, guild_id: int, buy_id: int, user_id: int, now: datetime) -> PledgeForm:
+def _pledge_form(
+    conn: sqlite3.Connection, guild_id: int, buy_id: int, user_id: int, now: datetime
+) -> PledgeForm:
     buy = _load(conn, guild_id, buy_id)
     _open_for_pledges(buy, now)
     cap = cap_units(buy.terms, config_sql.get_config(conn, guild_id).pledge_cap_percent)
@@ -297,30 +311,35 @@ async def withdraw(db: Database, guild_id: int, buy_id: int, user_id: int, *, no
 
 # -- extension and cancellation -------------------------------------------------------------------------
 def _extend(
-    conn: sqlite3.Connection, guild_id: int, buy_id: int, actor_id: int, deadline_text: str, now: datetime
-) -> Snapshot:
+    conn: sqlite3.Connection, guild_id: int, buy_id: int, actor_id: int, deadline_text: str, now: datetime,
+    locale: str | None = None,
+) -> Snapshot:  # fmt: skip
     buy = _load(conn, guild_id, buy_id)
     if buy.organiser_id != actor_id:
         raise BuddyError("Only the organiser can extend a group buy's deadline.")
     _open_for_pledges(buy, now)
     if buy.extended:
         raise BuddyError(f"Group buy #{buy.id} was extended once already; a deadline moves only once.")
-    deadline = deadline_from(deadline_text, config_sql.get_config(conn, guild_id).timezone, now)
+    config = config_sql.get_config(conn, guild_id)
+    deadline = deadline_from(deadline_text, config.timezone, now, guild_locale(config.locale, locale))
     if utc_iso(deadline) <= buy.deadline_at:
         raise BuddyError("An extension must move the deadline later.")
     if deadline - datetime.fromisoformat(buy.created_at) > timedelta(days=MAX_DEADLINE_DAYS):
         raise BuddyError(f"A group buy can run at most {MAX_DEADLINE_DAYS} days from its start.")
     if not sql.extend(conn, guild_id, buy_id, utc_iso(deadline)):
         raise BuddyError(f"Group buy #{buy.id} changed a moment ago; please look at it again.")
-    scheduler.cancel(conn, guild_id, REMIND, buy_id, now)  # a pending reminder would say "24 hours left" too early
+    scheduler.cancel(
+        conn, guild_id, REMIND, buy_id, now
+    )  # a pending reminder would say "24 hours left" too early
     _schedule_jobs(conn, buy, deadline, now, tag="extended")
     return snapshot_in(conn, guild_id, buy_id, with_pledges=True)
 
 
 async def extend(
-    db: Database, guild_id: int, buy_id: int, actor_id: int, deadline: str, *, now: datetime
-) -> Snapshot:
-    return await db.write(_extend, guild_id, buy_id, actor_id, deadline, now)
+    db: Database, guild_id: int, buy_id: int, actor_id: int, deadline: str, *, now: datetime,
+    locale: str | None = None,
+) -> Snapshot:  # fmt: skip
+    return await db.write(_extend, guild_id, buy_id, actor_id, deadline, now, locale)
 
 
 def _cancel(
@@ -377,7 +396,9 @@ async def snapshot(db: Database, guild_id: int, buy_id: int) -> Snapshot:
 
 def allocation_of(snap: Snapshot) -> Allocation:
     """The allocation of a snapshot taken with its pledges (queue order)."""
-    return allocate([Pledge(p.user_id, p.quantity, p.tolerance) for p in snap.pledges], snap.buy.terms.case_size)
+    return allocate(
+        [Pledge(p.user_id, p.quantity, p.tolerance) for p in snap.pledges], snap.buy.terms.case_size
+    )
 
 
 def joined(conn: sqlite3.Connection, guild_id: int, user_id: int) -> int:

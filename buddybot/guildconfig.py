@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from buddybot.errors import BuddyError
@@ -12,7 +12,7 @@ from buddybot.storage import config as sql
 from buddybot.storage import moderation as moderation_sql
 from buddybot.storage.db import Database
 from buddybot.text import quote_back
-from buddybot.when import valid_timezone
+from buddybot.when import guild_locale, today_in, valid_timezone
 
 # Discord's locale codes (the interaction's guild_locale uses the same ones).
 LOCALES = frozenset(
@@ -34,6 +34,15 @@ def require_moderator(conn: sqlite3.Connection, guild_id: int, actor: Actor) -> 
     if not is_moderator(config, actor):
         raise BuddyError(NOT_MODERATOR)
     return config
+
+
+def dates_for(
+    conn: sqlite3.Connection, guild_id: int, now: datetime, discord_locale: str | None
+) -> tuple[date, str]:
+    """Today in the guild's time zone, and the locale its numeric dates are read in
+    (the /config locale if set, else the locale Discord sent with the interaction, else en-GB)."""
+    config = sql.get_config(conn, guild_id)
+    return today_in(config.timezone, now), guild_locale(config.locale, discord_locale)
 
 
 def validate_changes(changes: dict[str, Any]) -> dict[str, Any]:
@@ -100,3 +109,18 @@ async def update(db: Database, guild_id: int, actor: Actor, *, now: datetime, **
 
 async def get(db: Database, guild_id: int) -> GuildConfig:
     return await db.read(sql.get_config, guild_id)
+
+
+def _reset(conn: sqlite3.Connection, guild_id: int, actor: Actor, setting: str, now: str) -> GuildConfig:
+    require_moderator(conn, guild_id, actor)
+    default = GuildConfig.model_fields[setting].default
+    config = sql.update_config(conn, guild_id, {setting: default})
+    moderation_sql.audit(conn, guild_id, actor.user_id, "config_reset", "config", None, setting, now)
+    return config
+
+
+async def reset(db: Database, guild_id: int, actor: Actor, setting: str, *, now: datetime) -> GuildConfig:
+    """Put one setting back to its default (a channel or role setting is cleared), audited like a change."""
+    if setting not in sql.CONFIG_COLUMNS:
+        raise BuddyError(f"“{quote_back(setting)}” isn't a setting. `/config show` lists them.")
+    return await db.write(_reset, guild_id, actor, setting, utc_iso(now))

@@ -12,6 +12,7 @@ from datetime import date, datetime, timedelta
 
 from buddybot import loan_jobs, scheduler
 from buddybot.errors import BuddyError
+from buddybot.guildconfig import dates_for
 from buddybot.loan_states import BORROWER, OWNER, Event, State, authorise, next_state
 from buddybot.models import Record, utc_iso
 from buddybot.scheduler import Notice
@@ -31,7 +32,7 @@ from buddybot.storage import sharing_waits as waits_sql
 from buddybot.storage.db import Database
 from buddybot.storage.sharing import Item, Loan
 from buddybot.text import clean_text, mention
-from buddybot.when import parse_when, today_in
+from buddybot.when import parse_when
 
 MAX_OPEN = 3
 NOTE_MAX = 200
@@ -102,10 +103,10 @@ def _rules(
 
 def _borrow(
     conn: sqlite3.Connection, guild_id: int, borrower_id: int, ref: str, when: str, quantity: int,
-    note: str | None, channel_id: int, now: datetime,
+    note: str | None, channel_id: int, now: datetime, locale: str | None = None,
 ) -> Borrowed:  # fmt: skip
     item = _item(conn, guild_id, ref)
-    window = parse_when(when, today_in(config_sql.get_config(conn, guild_id).timezone, now))
+    window = parse_when(when, *dates_for(conn, guild_id, now, locale))
     if window.days > item.max_days:
         raise BuddyError(f"“{plain(item.name, 40)}” can be borrowed for at most {item.max_days} days "
                          f"(you asked for {window.days}).")  # fmt: skip
@@ -137,11 +138,14 @@ def _borrow(
 
 async def borrow(
     db: Database, guild_id: int, borrower_id: int, *, item: str, when: str, quantity: int | None = None,
-    note: str | None = None, channel_id: int, now: datetime,
+    note: str | None = None, channel_id: int, now: datetime, locale: str | None = None,
 ) -> Borrowed:  # fmt: skip
-    """Ask to borrow: the units are held at once (or the member joins the waiting list)."""
+    """Ask to borrow: the units are held at once (or the member joins the waiting list).
+    `locale` is Discord's guild_locale, for numeric dates (the /config locale wins)."""
     text = clean_text(note, "note", NOTE_MAX, multiline=False)
-    return await db.write(_borrow, guild_id, borrower_id, item, when, quantity or 1, text, channel_id, now)
+    return await db.write(
+        _borrow, guild_id, borrower_id, item, when, quantity or 1, text, channel_id, now, locale
+    )
 
 
 def _discard(conn: sqlite3.Connection, guild_id: int, loan_id: int, now: datetime) -> None:

@@ -68,6 +68,9 @@ class ProfileCard(Record):
     windows: list[Window]
     shoutouts: int = 0
     jobs_completed: int = 0
+    referrals_given: int = 0
+    referrals_received: int = 0
+    referrals_won: int = 0
     groupbuys_joined: int = 0
     # give and take (sharing): units lent and borrowed, by unit ("items", "hours", "slots")
     lent: dict[str, int] = {}

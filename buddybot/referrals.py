@@ -9,6 +9,7 @@ from __future__ import annotations
 import sqlite3
 from datetime import UTC, date, datetime, timedelta
 
+from buddybot import need_lifecycle as lifecycle
 from buddybot import skills as skillmod
 from buddybot.errors import BuddyError
 from buddybot.guildconfig import is_moderator
@@ -18,12 +19,11 @@ from buddybot.storage import referrals as sql
 from buddybot.storage import registry as registry_sql
 from buddybot.storage.db import Database, queued
 from buddybot.text import clean_text, visible
-from buddybot.when import DateWindow, parse_when, today_in
+from buddybot.when import DateWindow, guild_locale, parse_when, today_in
 
 MAX_OPEN_NEEDS = 5
 FAIRNESS_WINDOW = timedelta(days=30)
-# A need whose post never got recorded (the process died between storing and posting) is removed.
-UNPOSTED_GRACE = timedelta(minutes=15)
+UNPOSTED_GRACE = lifecycle.UNPOSTED_GRACE
 DETAILS_MAX = 500
 AREA_MAX = 60
 
@@ -54,6 +54,9 @@ class Need(Record):
     ended_at: str | None = None
     ended_by: int | None = None
     picked_id: int | None = None
+    picks_open_at: str | None = None  # end of the first-answer window (None: open from the start)
+    pick_seed: int = 0
+    nudges: int = 0
     requester_business: str | None = None
 
     @property
@@ -75,13 +78,16 @@ class Volunteer(Record):
     user_id: int
     name: str
     business: str | None = None
+    created_at: str | None = None
 
 
 class NeedState(Record):
     """Everything the post shows, at one version of the need."""
 
     need: Need
-    volunteers: tuple[Volunteer, ...] = ()
+    volunteers: tuple[Volunteer, ...] = ()  # in pick order (see need_lifecycle.ordered)
+    picks_open: bool = True  # False during the first-answer window
+    referral_id: int | None = None  # set by a pick
 
 
 class Opened(Record):
@@ -154,14 +160,24 @@ def _open_need(conn: sqlite3.Connection, guild_id: int, need_id: int) -> Need:
     return need
 
 
-def _state(conn: sqlite3.Connection, need_id: int) -> NeedState:
+def _state(conn: sqlite3.Connection, need_id: int, now: datetime | None = None) -> NeedState:
     need = Need.from_row(sql.get_need(conn, need_id))
-    return NeedState(need=need, volunteers=tuple(Volunteer(**dict(r)) for r in sql.volunteers(conn, need_id)))
+    volunteers = [Volunteer(**dict(r)) for r in sql.volunteers(conn, need_id)]
+    return NeedState(
+        need=need,
+        volunteers=lifecycle.ordered(volunteers, need.pick_seed, need.picks_open_at),
+        picks_open=lifecycle.picks_open(need.picks_open_at, now or datetime.now(UTC)),
+    )
 
 
-def need_state(conn: sqlite3.Connection, need_id: int) -> NeedState:
+def need_state(conn: sqlite3.Connection, need_id: int, now: datetime | None = None) -> NeedState:
     """A need with its volunteers, inside the caller's unit of work (for other domains' units)."""
-    return _state(conn, need_id)
+    return _state(conn, need_id, now)
+
+
+async def current_state(db: Database, guild_id: int, need_id: int, *, now: datetime) -> NeedState:
+    """The need as its post should show it now (a scheduled job's redraw)."""
+    return await db.read(lambda conn: _state(conn, _need(conn, guild_id, need_id).id, now))
 
 
 # -- asking ------------------------------------------------------------------------------------------------
@@ -175,10 +191,11 @@ def _open(
     details: str | None,
     area: str | None,
     now: datetime,
+    locale: str | None = None,
 ) -> Opened:
     config = config_sql.get_config(conn, guild_id)
     today = today_in(config.timezone, now)
-    window = parse_when(when, today)
+    window = parse_when(when, today, guild_locale(config.locale, locale))
     skill = registry_sql.resolve_alias(conn, guild_id, skill)
     if sql.open_count(conn, guild_id, requester_id) >= MAX_OPEN_NEEDS:
         raise BuddyError(
@@ -207,7 +224,10 @@ def _open(
     )
     need = Need.from_row(sql.get_need(conn, need_id))
     pinged = _ping_next(conn, need, config.max_pings, now)
-    return Opened(state=NeedState(need=need), pinged=tuple(pinged), channel_id=config.referrals_channel_id)
+    lifecycle.start(conn, guild_id, need_id, window.end, config, now)
+    return Opened(
+        state=_state(conn, need_id, now), pinged=tuple(pinged), channel_id=config.referrals_channel_id
+    )
 
 
 async def open_need(
@@ -220,12 +240,15 @@ async def open_need(
     details: str | None = None,
     area: str | None = None,
     now: datetime,
+    locale: str | None = None,
 ) -> Opened:
-    """Validate, store and choose whom to ping (their ping counters move now, in the same unit)."""
+    """Validate, store and choose whom to ping (their ping counters move now, in the same unit).
+
+    `locale` is Discord's guild_locale; the server's /config locale wins over it for numeric dates."""
     name = skillmod.validate_skill(skill)
     text = clean_text(details, "details", DETAILS_MAX, multiline=True)
     where = clean_text(area, "area", AREA_MAX)
-    return await db.write(_open, guild_id, requester_id, name, when, text, where, now)
+    return await db.write(_open, guild_id, requester_id, name, when, text, where, now, locale)
 
 
 # The need's own row and the ping counters again: queued with the guild's new needs (see `_open`).
@@ -293,7 +316,9 @@ def _volunteer(
     created = sql.add_volunteer(conn, need_id, guild_id, user_id, visible(name), utc_iso(now))
     if created:
         sql.bump_version(conn, need_id)
-    return Volunteered(state=_state(conn, need_id), created=created)
+        lifecycle.record_speed(conn, guild_id, user_id, need.created_at, now)
+        lifecycle.answered(conn, need_id, need.picks_open_at, now)
+    return Volunteered(state=_state(conn, need_id, now), created=created)
 
 
 async def volunteer(
@@ -317,10 +342,11 @@ def _decline(conn: sqlite3.Connection, guild_id: int, need_id: int, user_id: int
     if withdrew:
         sql.bump_version(conn, need_id)
     following = _ping_next(conn, need, 1, now)
+    opened = lifecycle.answered(conn, need_id, need.picks_open_at, now)
     return Declined(
         need=need,
         next_user_id=following[0] if following else None,
-        state=_state(conn, need_id) if withdrew else None,
+        state=_state(conn, need_id, now) if withdrew or opened else None,
     )
 
 
@@ -335,7 +361,7 @@ def _close(conn: sqlite3.Connection, guild_id: int, need_id: int, actor: Actor, 
         raise BuddyError("Only the member who asked, or a moderator, can close this request.")
     if not need.is_open or not sql.end_need(conn, need_id, "closed", utc_iso(now), by=actor.user_id):
         raise BuddyError(_ENDED.get(need.state, GONE))
-    return _state(conn, need_id)
+    return _state(conn, need_id, now)
 
 
 async def close(db: Database, guild_id: int, need_id: int, actor: Actor, *, now: datetime) -> NeedState:
@@ -352,11 +378,19 @@ def _pick(
         raise BuddyError(_ENDED.get(need.state, GONE))
     if volunteer_id <= 0 or not sql.is_volunteer(conn, need_id, volunteer_id):
         raise BuddyError("That member hasn't volunteered for this request.")
+    if not lifecycle.picks_open(need.picks_open_at, now):
+        raise BuddyError(
+            "The pick menu opens when the first-answer window ends "
+            f"(<t:{int(datetime.fromisoformat(need.picks_open_at or '').timestamp())}:t>), so that everyone "
+            "who answers in time has the same chance."
+        )
     stamp = utc_iso(now)
     if not sql.end_need(conn, need_id, "filled", stamp, by=actor_id, picked=volunteer_id):
         raise BuddyError(_ENDED["filled"])
-    sql.insert_referral(conn, need_id, guild_id, need.requester_id, volunteer_id, need.skill, stamp)
-    return _state(conn, need_id)
+    referral_id = sql.insert_referral(
+        conn, need_id, guild_id, need.requester_id, volunteer_id, need.skill, stamp
+    )
+    return _state(conn, need_id, now).model_copy(update={"referral_id": referral_id})
 
 
 async def pick(
@@ -382,7 +416,7 @@ def _expire_due(conn: sqlite3.Connection, now: datetime) -> list[NeedState]:
         if date.fromisoformat(row["end_date"]) < today_in(row["timezone"], now)
         and sql.end_need(conn, row["id"], "expired", stamp)
     ]
-    return [_state(conn, need_id) for need_id in expired]
+    return [_state(conn, need_id, now) for need_id in expired]
 
 
 async def expire_due(db: Database, *, now: datetime) -> list[NeedState]:

@@ -7,9 +7,11 @@ from datetime import datetime
 
 from buddybot import skills as skillmod
 from buddybot.errors import BuddyError
+from buddybot.guildconfig import dates_for
 from buddybot.models import DirectoryEntry, OfferResult, Profile, ProfileCard, utc_iso
 from buddybot.storage import config as config_sql
 from buddybot.storage import groupbuys as groupbuys_sql
+from buddybot.storage import outcomes as outcomes_sql
 from buddybot.storage import registry as sql
 from buddybot.storage import sharing_tallies as tallies_sql
 from buddybot.storage.db import Database
@@ -70,7 +72,11 @@ def _card(conn: sqlite3.Connection, guild_id: int, user_id: int, now: datetime) 
         return None
     today = today_in(config_sql.get_config(conn, guild_id).timezone, now)
     shoutouts, jobs = sql.profile_counts(conn, guild_id, user_id)
+    given, received, won = outcomes_sql.counts_for(conn, guild_id, user_id)
     return ProfileCard(
+        referrals_given=given,
+        referrals_received=received,
+        referrals_won=won,
         profile=profile,
         offers=sql.offers_of(conn, guild_id, user_id),
         windows=sql.windows_of(conn, guild_id, user_id, today),
@@ -156,26 +162,32 @@ async def list_offers(
 
 
 def _find(
-    conn: sqlite3.Connection, guild_id: int, skill: str, when: str | None, now: datetime
+    conn: sqlite3.Connection, guild_id: int, skill: str, when: str | None, now: datetime, locale: str | None
 ) -> tuple[str, DateWindow, list[DirectoryEntry], int]:
     skill = sql.resolve_alias(conn, guild_id, skill)
-    today = today_in(config_sql.get_config(conn, guild_id).timezone, now)
-    window = parse_when(when, today) if when else DateWindow(start=today, end=today)
+    today, locale = dates_for(conn, guild_id, now, locale)
+    window = parse_when(when, today, locale) if when else DateWindow(start=today, end=today)
     entries, total = sql.directory(conn, guild_id, skill, window.start, window.end, DIRECTORY_PAGE)
     return skill, window, entries, total
 
 
 async def find(
-    db: Database, guild_id: int, skill: str, when: str | None, *, now: datetime
+    db: Database, guild_id: int, skill: str, when: str | None, *, now: datetime, locale: str | None = None
 ) -> tuple[str, DateWindow, list[DirectoryEntry], int]:
-    return await db.read(_find, guild_id, skillmod.validate_skill(skill), when, now)
+    return await db.read(_find, guild_id, skillmod.validate_skill(skill), when, now, locale)
 
 
 def _available(
-    conn: sqlite3.Connection, guild_id: int, user_id: int, when: str, slots: int | None, now: datetime
+    conn: sqlite3.Connection,
+    guild_id: int,
+    user_id: int,
+    when: str,
+    slots: int | None,
+    now: datetime,
+    locale: str | None,
 ) -> DateWindow:
-    today = today_in(config_sql.get_config(conn, guild_id).timezone, now)
-    window = parse_when(when, today)
+    today, locale = dates_for(conn, guild_id, now, locale)
+    window = parse_when(when, today, locale)
     stamp = utc_iso(now)
     sql.ensure_member(conn, guild_id, user_id, stamp)
     sql.add_window(conn, guild_id, user_id, window.start, window.end, slots, today, stamp)
@@ -183,24 +195,35 @@ def _available(
 
 
 async def set_available(
-    db: Database, guild_id: int, user_id: int, when: str, slots: int | None, *, now: datetime
+    db: Database,
+    guild_id: int,
+    user_id: int,
+    when: str,
+    slots: int | None,
+    *,
+    now: datetime,
+    locale: str | None = None,
 ) -> DateWindow:
     if slots is not None and not 1 <= slots <= 100:
         raise BuddyError("Slots should be between 1 and 100.")
-    return await db.write(_available, guild_id, user_id, when, slots, now)
+    return await db.write(_available, guild_id, user_id, when, slots, now, locale)
 
 
-def _busy(conn: sqlite3.Connection, guild_id: int, user_id: int, until: str, now: datetime) -> DateWindow:
-    today = today_in(config_sql.get_config(conn, guild_id).timezone, now)
-    window = parse_until(until, today)
+def _busy(
+    conn: sqlite3.Connection, guild_id: int, user_id: int, until: str, now: datetime, locale: str | None
+) -> DateWindow:
+    today, locale = dates_for(conn, guild_id, now, locale)
+    window = parse_until(until, today, locale)
     stamp = utc_iso(now)
     sql.ensure_member(conn, guild_id, user_id, stamp)
     sql.set_busy(conn, guild_id, user_id, window.end, today, stamp)
     return window
 
 
-async def set_busy(db: Database, guild_id: int, user_id: int, until: str, *, now: datetime) -> DateWindow:
-    return await db.write(_busy, guild_id, user_id, until, now)
+async def set_busy(
+    db: Database, guild_id: int, user_id: int, until: str, *, now: datetime, locale: str | None = None
+) -> DateWindow:
+    return await db.write(_busy, guild_id, user_id, until, now, locale)
 
 
 def _skill_choices(conn: sqlite3.Connection, guild_id: int, user_id: int | None) -> list[str]:

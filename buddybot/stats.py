@@ -17,6 +17,8 @@ from buddybot.models import Actor, Record
 from buddybot.sharing_stats import SharingStats
 from buddybot.storage import config as config_sql
 from buddybot.storage import groupbuys as groupbuys_sql
+from buddybot.storage import lifecycle as lifecycle_sql
+from buddybot.storage import outcomes as outcomes_sql
 from buddybot.storage import stats as sql
 from buddybot.storage.db import Database
 
@@ -36,6 +38,77 @@ class WeekPoint(Record):
     week: date
     posted: int
     filled: int
+
+
+class Value(Record):
+    currency: str
+    total_minor: int
+    median_minor: int
+    count: int
+
+
+class AfterHandshake(Record):
+    """Outcomes, closed-business value (aggregates only: values are private), nudges, and fairness in time.
+
+    Read through (guild, time) indexes bounded by the period, and the per-member speed totals; no history
+    before the period is read."""
+
+    won: int = 0
+    no_deal: int = 0
+    median_days_to_outcome: float | None = None
+    values: list[Value] = []
+    nudges_sent: int = 0
+    nudged_requests: int = 0
+    nudged_filled: int = 0
+    referrals: int = 0
+    to_fastest_decile: int = 0
+    fastest_decile_size: int = 0
+
+    @property
+    def won_rate(self) -> float | None:
+        reported = self.won + self.no_deal
+        return self.won / reported if reported else None
+
+    @property
+    def fastest_decile_share(self) -> float | None:
+        return self.to_fastest_decile / self.referrals if self.referrals else None
+
+
+def _middle(values: list[float]) -> float:
+    values = sorted(values)
+    mid = len(values) // 2
+    return values[mid] if len(values) % 2 else (values[mid - 1] + values[mid]) / 2
+
+
+def after_handshake(
+    conn: sqlite3.Connection, guild_id: int, start: date | None, today: date
+) -> AfterHandshake:
+    lo, hi = start.isoformat() if start else "", (today + timedelta(days=1)).isoformat()
+    rows = outcomes_sql.outcomes_between(conn, guild_id, lo, hi)
+    won = [r for r in rows if r["outcome"] == "won"]
+    days = [
+        (datetime.fromisoformat(r["outcome_at"]) - datetime.fromisoformat(r["created_at"])).total_seconds()
+        / 86400
+        for r in rows
+    ]
+    by_currency: dict[str, list[int]] = {}
+    for r in won:
+        if r["value_minor"] is not None:
+            by_currency.setdefault(r["currency"] or "", []).append(r["value_minor"])
+    values = [
+        Value(currency=c, total_minor=sum(v), median_minor=int(_middle([float(x) for x in v])), count=len(v))
+        for c, v in sorted(by_currency.items())
+    ]
+    sent, nudged, filled = outcomes_sql.nudged_between(conn, guild_id, lo, hi)
+    receivers = outcomes_sql.receivers_between(conn, guild_id, lo, hi)
+    fastest = set(lifecycle_sql.fastest_decile(conn, guild_id))
+    return AfterHandshake(
+        won=len(won), no_deal=len(rows) - len(won),
+        median_days_to_outcome=round(_middle(days), 1) if days else None, values=values,
+        nudges_sent=sent, nudged_requests=nudged, nudged_filled=filled,
+        referrals=len(receivers), to_fastest_decile=sum(1 for r in receivers if r in fastest),
+        fastest_decile_size=len(fastest),
+    )  # fmt: skip
 
 
 class Stats(Record):
@@ -66,6 +139,7 @@ class Stats(Record):
     repeat_agreement_pairs: int
     shoutouts: int
     weekly: list[WeekPoint]
+    after: AfterHandshake = AfterHandshake()
     # group buys (counters kept by buddybot/groupbuys.py in the same unit as the change)
     groupbuys_started: int = 0
     groupbuys_succeeded: int = 0
@@ -183,6 +257,7 @@ def compute(conn: sqlite3.Connection, guild_id: int, period: str, now: datetime)
         shoutouts=counts["shoutouts"],
         weekly=_weeks(sql.weekly(conn, guild_id, chart_from.isoformat()), chart_from, this_monday,
                       trim=start is None),
+        after=after_handshake(conn, guild_id, start, today),
         **_groupbuy_figures(conn, guild_id, kind, key),
         sharing=sharing_stats.compute(conn, guild_id, kind, key),
     )  # fmt: skip

@@ -66,15 +66,12 @@ def render_agreement(details: Details, *, with_feedback: bool = False) -> discor
             inline=False,
         )
     embed.add_field(name="Status", value=_status(details)[:1024], inline=False)
-    if with_feedback and details.feedback:
-        lines = [
-            f"{mention(f.user_id)}: {'yes' if f.again else 'no'}"
-            + (f" — {safe(f.note, 150)}" if f.note else "")
-            for f in details.feedback
-        ]
-        embed.add_field(
-            name="Would work together again (private)", value="\n".join(lines)[:1024], inline=False
-        )
+    if with_feedback and details.feedback:  # the viewer's own answer only: the question is double-blind
+        own = details.feedback[0]
+        line = f"You said {'yes' if own.again else 'no'}" + (f" — {safe(own.note, 150)}" if own.note else "")
+        if details.mutual:
+            line += f"\nIt's mutual with {mentions(details.mutual)}."
+        embed.add_field(name="Would you work together again? (private)", value=line[:1024], inline=False)
     embed.set_footer(text=f"Version {a.version} · terms sha256 {a.terms_hash[:12]}")
     return embed
 

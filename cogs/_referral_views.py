@@ -12,6 +12,7 @@ import functools
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
 from typing import Any, Protocol
 
 import aiohttp
@@ -31,7 +32,7 @@ TAKE, DECLINE, CLOSE, PICK = "I can take it", "Not this time", "Close", "Pick a 
 OPTIONS_PER_SELECT = 25
 MAX_SELECTS = 4  # one row of buttons + four selects = Discord's five rows: 100 volunteers can be picked
 THREAD_ARCHIVE_MINUTES = 10080
-WHEN_HELP = "e.g. this week, next monday, 1-5 dec, mon-fri"
+WHEN_HELP = "e.g. asap, next week, mon-fri, for 2 weeks, the 20th, 1-5 dec"
 POST_ERRORS = (discord.HTTPException, asyncio.TimeoutError, aiohttp.ClientError, OSError)
 STATE_COLOURS = {"open": discord.Colour.green(), "filled": discord.Colour.blurple()}
 
@@ -83,6 +84,13 @@ def status_text(state: NeedState) -> str:
         return f"Expired unfilled after {short_date(need.end)}."
     if need.state == "removed":
         return "Removed by a moderator."
+    if not state.picks_open and need.picks_open_at:
+        when = f"<t:{int(datetime.fromisoformat(need.picks_open_at).timestamp())}:t>"
+        so_far = f"{len(state.volunteers)} volunteered so far. " if state.volunteers else ""
+        return (
+            f"Open. {so_far}Everyone who presses **{TAKE}** before {when} counts as first: the member who "
+            f"asked can pick from then (sooner if everyone pinged has answered), in a random order."
+        )
     if state.volunteers:
         return f"Open. {len(state.volunteers)} volunteered; the member who asked picks one from the menu."
     return f"Open. Can you help? Press **{TAKE}**."
@@ -110,7 +118,7 @@ def need_view(state: NeedState) -> discord.ui.View | None:
     view.add_item(TakeButton(need.id))
     view.add_item(DeclineButton(need.id))
     view.add_item(CloseButton(need.id))
-    volunteers = state.volunteers[: OPTIONS_PER_SELECT * MAX_SELECTS]
+    volunteers = state.volunteers[: OPTIONS_PER_SELECT * MAX_SELECTS] if state.picks_open else ()
     for page in range((len(volunteers) + OPTIONS_PER_SELECT - 1) // OPTIONS_PER_SELECT):
         chunk = volunteers[page * OPTIONS_PER_SELECT : (page + 1) * OPTIONS_PER_SELECT]
         view.add_item(PickSelect(need.id, page, chunk))

@@ -11,7 +11,7 @@ import discord
 import discord.http
 from discord import app_commands
 
-from buddybot import registry
+from buddybot import onboarding, registry
 from buddybot.errors import BuddyError
 from buddybot.models import Actor
 from buddybot.text import mention
@@ -68,6 +68,18 @@ def actor(interaction: discord.Interaction) -> Actor:
     return Actor(
         user_id=interaction.user.id, manage_guild=interaction.permissions.manage_guild, role_ids=roles
     )
+
+
+def discord_locale(interaction: discord.Interaction) -> str | None:
+    """The server's language as Discord sends it ("en-US"); numeric dates are read in it unless
+    a moderator set `/config set locale`."""
+    return interaction.guild_locale.value if interaction.guild_locale else None
+
+
+def granted_in(channel: discord.abc.GuildChannel | discord.Thread) -> frozenset[str]:
+    """The permissions BuddyBot needs that it has in `channel` (roles, category and channel overwrites)."""
+    perms = channel.permissions_for(channel.guild.me)
+    return frozenset(n.flag for n in onboarding.NEEDED if getattr(perms, n.flag))
 
 
 def short_date(day: date) -> str:

@@ -1,4 +1,8 @@
-"""/config show and /config set: moderators only (Discord-side default permissions AND a server-side check)."""
+"""/config show|set|check|reset: moderators only (Discord-side default permissions AND a server-side check).
+
+`set` refuses a channel the bot couldn't post in; `check` says, per configured channel, which permissions
+the bot lacks and how to grant them (computed by discord.py from the cached roles and overwrites).
+"""
 
 from __future__ import annotations
 
@@ -8,9 +12,11 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from buddybot import guildconfig
+from buddybot import guildconfig, onboarding
+from buddybot.errors import BuddyError
 from buddybot.models import GuildConfig
-from cogs.common import actor, guild_id_of, reply, safe
+from buddybot.storage.config import CONFIG_COLUMNS
+from cogs.common import actor, granted_in, guild_id_of, reply, safe
 
 if TYPE_CHECKING:
     from buddybot.bot import BuddyBot
@@ -41,6 +47,31 @@ def render_config(config: GuildConfig) -> discord.Embed:
     embed.add_field(name="Labour per lender", value=f"{config.labour_hours_per_week} h/week")
     embed.add_field(name="Pledge cap", value=f"{config.pledge_cap_percent}% of the target")
     return embed
+
+
+def require_postable(changes: dict[str, discord.TextChannel | None]) -> None:
+    for setting, channel in changes.items():
+        if channel is not None:
+            onboarding.require_postable(
+                onboarding.CHANNEL_SETTINGS[setting], channel.mention, granted_in(channel)
+            )
+
+
+def check_embed(guild: discord.Guild, config: GuildConfig) -> discord.Embed:
+    configured = {k: getattr(config, k) for k in onboarding.CHANNEL_SETTINGS if getattr(config, k)}
+    granted = {}
+    for channel_id in configured.values():
+        channel = guild.get_channel_or_thread(channel_id)
+        granted[channel_id] = granted_in(channel) if channel is not None else None
+    text = onboarding.report(onboarding.findings(configured, granted))
+    return discord.Embed(
+        title="BuddyBot permission check", description=text, colour=discord.Colour.dark_teal()
+    )
+
+
+RESET_CHOICES = [
+    app_commands.Choice(name=c.removesuffix("_id").replace("_", " "), value=c) for c in CONFIG_COLUMNS
+]
 
 
 @app_commands.guild_only()
@@ -91,6 +122,15 @@ class Config(commands.GroupCog, group_name="config", group_description="Moderato
         pledge_cap_percent: app_commands.Range[int, 1, 100] | None = None,
         locale: app_commands.Range[str, 2, 6] | None = None,
     ) -> None:
+        require_postable(
+            {
+                "referrals_channel_id": referrals_channel,
+                "shoutouts_channel_id": shoutouts_channel,
+                "sharing_channel_id": sharing_channel,
+                "mod_channel_id": mod_channel,
+                "groupbuy_channel_id": groupbuy_channel,
+            }
+        )
         config = await guildconfig.update(
             self.bot.db,
             guild_id_of(interaction),
@@ -113,6 +153,24 @@ class Config(commands.GroupCog, group_name="config", group_description="Moderato
             now=self.bot.now(),
         )
         await reply(interaction, "Settings saved.", embed=render_config(config))
+
+    @app_commands.command(
+        name="check", description="Check BuddyBot can do its job in every configured channel"
+    )
+    async def check(self, interaction: discord.Interaction) -> None:
+        config = await guildconfig.show(self.bot.db, guild_id_of(interaction), actor(interaction))
+        if interaction.guild is None:
+            raise BuddyError("BuddyBot works inside the community server, not in direct messages.")
+        await reply(interaction, embed=check_embed(interaction.guild, config))
+
+    @app_commands.command(name="reset", description="Put one setting back to its default")
+    @app_commands.describe(setting="The setting to clear or put back to its default")
+    @app_commands.choices(setting=RESET_CHOICES)
+    async def reset(self, interaction: discord.Interaction, setting: app_commands.Choice[str]) -> None:
+        config = await guildconfig.reset(
+            self.bot.db, guild_id_of(interaction), actor(interaction), setting.value, now=self.bot.now()
+        )
+        await reply(interaction, f"Reset {setting.name} to its default.", embed=render_config(config))
 
 
 async def setup(bot: BuddyBot) -> None:

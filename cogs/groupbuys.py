@@ -31,6 +31,7 @@ from cogs.common import (
     NO_PINGS,
     actor,
     channel_is_busy,
+    discord_locale,
     guild_id_of,
     mention,
     post_before_answering,
@@ -113,7 +114,7 @@ class GroupBuys(commands.GroupCog, group_name="groupbuy", group_description="Buy
         guild_id = guild_id_of(interaction)
         snap = await domain.start(
             self.bot.db, guild_id, interaction.user.id, interaction.channel_id or 0, typed, target, deadline,
-            now=self.bot.now(),
+            now=self.bot.now(), locale=discord_locale(interaction),
         )  # fmt: skip
         buy = snap.buy
         assert buy.channel_id is not None
@@ -183,8 +184,9 @@ class GroupBuys(commands.GroupCog, group_name="groupbuy", group_description="Buy
     ) -> None:  # fmt: skip
         guild_id = guild_id_of(interaction)
         snap = await domain.extend(
-            self.bot.db, guild_id, buy_id, interaction.user.id, deadline, now=self.bot.now()
-        )
+            self.bot.db, guild_id, buy_id, interaction.user.id, deadline, now=self.bot.now(),
+            locale=discord_locale(interaction),
+        )  # fmt: skip
         buy = snap.buy
         await reply(
             interaction, f"Group buy #{buy.id} now closes {stamp(buy.deadline_at)}. I told the pledgers."

@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
-from discord.ext import commands, tasks
+from discord.ext import commands
 
-from buddybot import referrals
+from buddybot import need_jobs, referrals
 from buddybot.referrals import NeedState, Opened
 from cogs._referral_views import (
     COG_NAME,
@@ -43,6 +43,7 @@ from cogs._referral_views import (
 from cogs.common import (
     actor,
     channel_is_busy,
+    discord_locale,
     guild_id_of,
     mention,
     pings,
@@ -51,11 +52,13 @@ from cogs.common import (
     safe,
     skill_autocomplete,
 )
+from cogs.referral_outcomes import outcome_view
 
 if TYPE_CHECKING:
     from buddybot.bot import BuddyBot
 
 log = logging.getLogger(__name__)
+assert need_jobs  # imported for its job kinds (expiry, nudges, the pick menu's opening): registered at start
 
 
 # -- the cog -------------------------------------------------------------------------------------------------
@@ -70,11 +73,11 @@ class Referrals(commands.Cog, name=COG_NAME):
 
     async def cog_load(self) -> None:
         self.bot.add_dynamic_items(TakeButton, DeclineButton, CloseButton, PickSelect)
-        await self._expire_quietly()  # catch up on what expired while the bot was down
-        self.expiry.start()
+        self.bot.refreshers["need"] = self.redraw
+        # expiry, nudges and the pick menu's opening are jobs on the one scheduler (buddybot/need_jobs.py)
 
     async def cog_unload(self) -> None:
-        self.expiry.cancel()
+        self.bot.refreshers.pop("need", None)
         self.bot.remove_dynamic_items(TakeButton, DeclineButton, CloseButton, PickSelect)
 
     @commands.Cog.listener()
@@ -82,25 +85,20 @@ class Referrals(commands.Cog, name=COG_NAME):
         """Another capability changed a need (an erasure took a volunteer off): redraw its post."""
         await self.editor.show(state)
 
+    async def redraw(self, guild_id: int, need_id: int) -> None:
+        """A scheduled job changed a need (menu opened, expired): redraw its post."""
+        await self.editor.show(
+            await referrals.current_state(self.bot.db, guild_id, need_id, now=self.bot.now())
+        )
+
     # -- expiry ---------------------------------------------------------------------------------------------
     async def expire_due(self) -> list[NeedState]:
-        """Expire unfilled needs whose window ended (guild time zone) and mark their posts."""
+        """Expire every unfilled need whose window ended (guild time zone) at once and mark their posts.
+        Each need also has its own `need.expire` job; this sweep is for tools and tests."""
         expired = await referrals.expire_due(self.bot.db, now=self.bot.now())
         for state in expired:
             await self.editor.show(state)
         return expired
-
-    async def _expire_quietly(self) -> None:
-        try:
-            await self.expire_due()
-        except Exception:
-            log.exception("expiring referral requests failed; will retry within the hour")
-
-    @tasks.loop(hours=1)
-    async def expiry(self) -> None:
-        if self.expiry.current_loop == 0:
-            return  # cog_load has just caught up
-        await self._expire_quietly()
 
     # -- commands -----------------------------------------------------------------------------------------
     async def my_needs_autocomplete(
@@ -144,6 +142,7 @@ class Referrals(commands.Cog, name=COG_NAME):
             details=details,
             area=area,
             now=self.bot.now(),
+            locale=discord_locale(interaction),
         )
         need = opened.state.need
         channel_id = opened.channel_id or interaction.channel_id
@@ -370,9 +369,12 @@ class Referrals(commands.Cog, name=COG_NAME):
         try:
             await self.bot.get_partial_messageable(channel_id, guild_id=need.guild_id).send(
                 f"{mention(need.requester_id)} picked {mention(need.picked_id)} for **{safe(need.skill, 60)}** "
-                f"({need.window.describe()}). Over to you two: agree the terms with `/agreement new`.",
+                f"({need.window.describe()}). Over to you two: agree the terms with `/agreement new`. "
+                f"{mention(need.picked_id)}, once you know, tell {mention(need.requester_id)} how it went "
+                "with the buttons below (any value you give stays private).",
                 reference=reference,
                 allowed_mentions=pings(need.requester_id, need.picked_id),  # type: ignore[arg-type]
+                view=outcome_view(state.referral_id),
             )
         except POST_ERRORS:
             log.warning("could not announce the pick for need %s", need.id, exc_info=True)

@@ -11,12 +11,12 @@ from discord.ext import commands
 from buddybot import registry
 from buddybot.models import DirectoryEntry, ProfileCard
 from buddybot.when import DateWindow
-from cogs.common import guild_id_of, mention, reply, safe, short_date, skill_autocomplete
+from cogs.common import discord_locale, guild_id_of, mention, reply, safe, short_date, skill_autocomplete
 
 if TYPE_CHECKING:
     from buddybot.bot import BuddyBot
 
-WHEN_HELP = "e.g. this week, next monday, 1-5 dec, mon-fri"
+WHEN_HELP = "e.g. asap, next week, mon-fri, for 2 weeks, the 20th, 1-5 dec"
 
 
 def render_card(card: ProfileCard, member_name: str) -> discord.Embed:
@@ -43,6 +43,10 @@ def render_card(card: ProfileCard, member_name: str) -> discord.Embed:
     embed.add_field(name="Availability", value=capacity, inline=False)
     embed.add_field(name="Shoutouts", value=str(card.shoutouts))
     embed.add_field(name="Jobs completed", value=str(card.jobs_completed))
+    embed.add_field(
+        name="Referrals",
+        value=f"{card.referrals_given} given · {card.referrals_received} received · {card.referrals_won} won",
+    )
     embed.add_field(name="Group buys joined", value=str(card.groupbuys_joined))
     embed.add_field(name="Lent", value=_units(card.lent))
     embed.add_field(name="Borrowed", value=_units(card.borrowed))
@@ -202,7 +206,12 @@ class Registry(commands.Cog):
         when: app_commands.Range[str, 1, 100] | None = None,
     ) -> None:
         name, window, entries, total = await registry.find(
-            self.bot.db, guild_id_of(interaction), skill, when, now=self.bot.now()
+            self.bot.db,
+            guild_id_of(interaction),
+            skill,
+            when,
+            now=self.bot.now(),
+            locale=discord_locale(interaction),
         )
         if not entries:
             await reply(interaction, f"Nobody offers **{safe(name)}** yet. Try `/need` to ask the community.")
@@ -221,7 +230,13 @@ class Registry(commands.Cog):
         slots: app_commands.Range[int, 1, 100] | None = None,
     ) -> None:
         window = await registry.set_available(
-            self.bot.db, guild_id_of(interaction), interaction.user.id, when, slots, now=self.bot.now()
+            self.bot.db,
+            guild_id_of(interaction),
+            interaction.user.id,
+            when,
+            slots,
+            now=self.bot.now(),
+            locale=discord_locale(interaction),
         )
         extra = f" for {slots} client{'s' if slots != 1 else ''}" if slots else ""
         await reply(
@@ -234,7 +249,12 @@ class Registry(commands.Cog):
     @app_commands.guild_only()
     async def busy(self, interaction: discord.Interaction, until: app_commands.Range[str, 1, 100]) -> None:
         window = await registry.set_busy(
-            self.bot.db, guild_id_of(interaction), interaction.user.id, until, now=self.bot.now()
+            self.bot.db,
+            guild_id_of(interaction),
+            interaction.user.id,
+            until,
+            now=self.bot.now(),
+            locale=discord_locale(interaction),
         )
         await reply(
             interaction,

@@ -6,6 +6,7 @@ job runs once whether one process or several serve the bot.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import socket
@@ -50,6 +51,9 @@ class Scheduler(commands.Cog):
     def __init__(self, bot: BuddyBot) -> None:
         self.bot = bot
         self.worker = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._one_run = (
+            asyncio.Lock()
+        )  # a run started elsewhere (tick, a test) finishes before the next starts
 
     async def cog_load(self) -> None:
         self.tick.start()  # its first iteration runs at once: catch up on what fell due while we were down
@@ -66,6 +70,10 @@ class Scheduler(commands.Cog):
 
     async def run_due(self) -> int:
         """Claim, deliver and finish due jobs in batches until none are left; returns how many ran."""
+        async with self._one_run:
+            return await self._run_batches()
+
+    async def _run_batches(self) -> int:
         total = 0
         while True:
             claimed = await self.bot.db.write(scheduler.claim_due, self.bot.now(), self.worker)

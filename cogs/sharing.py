@@ -15,7 +15,6 @@ from discord.ext import commands
 
 from buddybot import loan_jobs, loans, sharing  # importing loan_jobs registers the loan job kinds
 from buddybot.errors import BuddyError
-from buddybot.when import EXAMPLES
 from cogs._sharing_views import (
     POST_ERRORS,
     LoanButton,
@@ -31,6 +30,7 @@ from cogs._sharing_views import (
 from cogs.common import (
     actor,
     channel_is_busy,
+    discord_locale,
     guild_id_of,
     mention,
     pings,
@@ -173,7 +173,7 @@ class Sharing(commands.Cog):
     # -- /borrow -----------------------------------------------------------------------------------------
     @app_commands.command(name="borrow", description="Ask to borrow something a member shares")
     @app_commands.describe(
-        item="What to borrow (pick from the list)", when=f"When ({EXAMPLES})"[:100],
+        item="What to borrow (pick from the list)", when="When (e.g. tomorrow, next week, mon-fri, for 3 days, 20/12)",
         quantity="How many (labour: hours; space: slots); default 1", note="A short note for the owner",
     )  # fmt: skip
     @app_commands.autocomplete(item=item_autocomplete)
@@ -187,7 +187,7 @@ class Sharing(commands.Cog):
         now = self.bot.now()
         asked = await loans.borrow(
             self.bot.db, guild_id, interaction.user.id, item=item, when=when, quantity=quantity, note=note,
-            channel_id=interaction.channel_id or 0, now=now,
+            channel_id=interaction.channel_id or 0, now=now, locale=discord_locale(interaction),
         )  # fmt: skip
         if asked.loan is None:
             await reply(interaction, f"“{safe(asked.item.name, 80)}” is out right now. You're number "
@@ -200,7 +200,7 @@ class Sharing(commands.Cog):
             message = await post_before_answering(
                 interaction,
                 lambda: channel.send(
-                    f"{mention(loan.owner_id)} {mention(loan.borrower_id)} asks to borrow "
+                    f"{mention(loan.owner_id)}, {mention(loan.borrower_id)} asks to borrow "
                     f"{thing(loan.item_name, loan.kind, loan.quantity)}.",
                     embed=render_loan(loan), view=loan_view(loan), allowed_mentions=pings(loan.owner_id),
                 ),

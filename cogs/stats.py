@@ -13,6 +13,7 @@ from discord.ext import commands
 from buddybot import stats
 from buddybot.chart import render_png
 from buddybot.groupbuy_terms import money
+from buddybot.outcomes import format_value
 from buddybot.sharing_stats import SharingStats
 from cogs.common import actor, guild_id_of, mention, reply, safe
 
@@ -105,6 +106,34 @@ def render_stats(s: stats.Stats) -> discord.Embed:
     embed.add_field(
         name="Would work together again",
         value=f"{_share(s.again_share)} ({s.again_yes} of {s.again_answers} answers)",
+    )
+    after = s.after
+    embed.add_field(
+        name="Referral outcomes",
+        value=(
+            f"{after.won} won · {after.no_deal} didn't happen (won rate {_share(after.won_rate)})\n"
+            "median from pick to outcome: "
+            + ("–" if after.median_days_to_outcome is None else f"{after.median_days_to_outcome:g} days")
+        ),
+    )
+    embed.add_field(
+        name="Closed business (private values, totals only)",
+        value="\n".join(
+            f"{format_value(v.total_minor, v.currency)} in {v.count} · median {format_value(v.median_minor, v.currency)}"
+            for v in after.values
+        )
+        or "no values reported",
+    )
+    embed.add_field(
+        name="Nudges",
+        value=f"{after.nudges_sent} sent to {after.nudged_requests} requests · {after.nudged_filled} then filled",
+    )
+    embed.add_field(
+        name="First-answer window",
+        value=(
+            f"{_share(after.fastest_decile_share)} of {after.referrals} referrals went to the fastest tenth of "
+            f"responders ({after.fastest_decile_size} members)"
+        ),
     )
     embed.add_field(name="Group buys", value=_group_buys(s))
     if s.sharing is not None:

@@ -118,3 +118,12 @@ async def world(db_target: str | Path, spec: DiscordSpec) -> AsyncIterator[World
     finally:
         await discord.close_bot()
     assert discord.spec_violations == [], "Discord would refuse: " + "\n".join(discord.spec_violations)
+
+
+@pytest.fixture
+async def no_first_answer_window(world: World) -> None:
+    """For tests about the post and the pick themselves: the menu opens at once (pitch_window_minutes 0).
+    The first-answer window has its own tests (test_lifecycle.py)."""
+    from buddybot.storage import config as config_sql
+
+    await world.db.write(config_sql.update_config, world.guild.id, {"pitch_window_minutes": 0})

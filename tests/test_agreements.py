@@ -411,7 +411,10 @@ async def test_complete_asks_everyone_and_stores_one_answer_each(world: World) -
     ]
 
     shown = await d.slash("agreement view", world.mod, agreement_id=agreement_id)
-    assert shown.ephemeral and "Great to work with" in shown.text() and "Completed" in shown.text()
+    assert shown.ephemeral and "Completed" in shown.text()
+    assert "Great to work with" not in shown.text() and "said" not in shown.text(), "double-blind"
+    mine = await d.slash("agreement view", bob, agreement_id=agreement_id)
+    assert "You said yes — Great to work with" in mine.text()
     refused(
         await d.slash("agreement view", d.add_user("eve", world.guild), agreement_id=agreement_id),
         "Only the lead",

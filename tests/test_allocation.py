@@ -30,9 +30,16 @@ def _fix(rows: list[tuple[int, int]]) -> list[Pledge]:
     return [Pledge(user_id=i + 1, quantity=q, tolerance=t) for i, (q, t) in enumerate(rows)]
 
 
-@pytest.mark.parametrize(("name", "case_size", "rows", "cases", "allocated", "leftover"), CASES, ids=[c[0] for c in CASES])
+@pytest.mark.parametrize(
+    ("name", "case_size", "rows", "cases", "allocated", "leftover"), CASES, ids=[c[0] for c in CASES]
+)
 def test_allocation_table(
-    name: str, case_size: int, rows: list[tuple[int, int]], cases: int, allocated: list[int], leftover: list[int]
+    name: str,
+    case_size: int,
+    rows: list[tuple[int, int]],
+    cases: int,
+    allocated: list[int],
+    leftover: list[int],
 ) -> None:
     result = allocate(_fix(rows), case_size)
     assert result.cases == cases, name
@@ -50,7 +57,10 @@ def test_orderable_units_matches_allocation() -> None:
     for firm in range(0, 30):
         for tolerance in range(0, 8):
             for case in (1, 4, 6, 12):
-                split = [Pledge(1, firm // 2, tolerance // 2), Pledge(2, firm - firm // 2, tolerance - tolerance // 2)]
+                split = [
+                    Pledge(1, firm // 2, tolerance // 2),
+                    Pledge(2, firm - firm // 2, tolerance - tolerance // 2),
+                ]
                 assert orderable_units(firm, tolerance, case) == allocate(split, case).units
                 assert firm - case < cases_for(firm, tolerance, case) * case <= firm + tolerance
 

@@ -47,7 +47,9 @@ def rows(target, table: str) -> list[tuple]:
         return [tuple(r) for r in conn.execute(sql)]
 
 
-def test_round_trip_sqlite_postgresql_sqlite_keeps_every_row(community: Path, pg_empty: str, tmp_path: Path) -> None:
+def test_round_trip_sqlite_postgresql_sqlite_keeps_every_row(
+    community: Path, pg_empty: str, tmp_path: Path
+) -> None:
     there = copy.copy(str(community), pg_empty, progress=quiet())
     back_path = tmp_path / "back.sqlite3"
     back = copy.copy(pg_empty, str(back_path), progress=quiet())
@@ -58,13 +60,16 @@ def test_round_trip_sqlite_postgresql_sqlite_keeps_every_row(community: Path, pg
         assert rows(community, table) == rows(pg_empty, table) == rows(back_path, table), table
 
 
-def test_the_copy_is_live_afterwards_triggers_on_and_new_ids_after_the_copied(community: Path, pg_empty: str) -> None:
+def test_the_copy_is_live_afterwards_triggers_on_and_new_ids_after_the_copied(
+    community: Path, pg_empty: str
+) -> None:
     copy.copy(str(community), pg_empty, progress=quiet())
     with connected(community) as conn:
         top = conn.execute("SELECT max(id) FROM needs").fetchone()[0]
     with connected(pg_empty) as conn:
         before = conn.execute(
-            "SELECT value FROM stat_counts WHERE guild_id = ? AND metric = 'needs_posted' AND kind = 'a'", (GUILD,)
+            "SELECT value FROM stat_counts WHERE guild_id = ? AND metric = 'needs_posted' AND kind = 'a'",
+            (GUILD,),
         ).fetchone()[0]
         new_id = conn.execute(
             "INSERT INTO needs (guild_id, requester_id, skill, start_date, end_date, created_day, created_at) "
@@ -72,7 +77,8 @@ def test_the_copy_is_live_afterwards_triggers_on_and_new_ids_after_the_copied(co
             (GUILD, ALICE, ts("11-25")),
         ).fetchone()[0]
         after = conn.execute(
-            "SELECT value FROM stat_counts WHERE guild_id = ? AND metric = 'needs_posted' AND kind = 'a'", (GUILD,)
+            "SELECT value FROM stat_counts WHERE guild_id = ? AND metric = 'needs_posted' AND kind = 'a'",
+            (GUILD,),
         ).fetchone()[0]
     assert new_id == top + 1
     assert after == before + 1  # the roll-up trigger is back on
@@ -93,7 +99,9 @@ def test_a_target_with_rows_is_refused_unless_forced(community: Path, tmp_path: 
     assert rows(target, "members") == rows(community, "members")
 
 
-def test_a_crash_mid_copy_leaves_the_target_empty_and_a_rerun_completes(community: Path, tmp_path: Path) -> None:
+def test_a_crash_mid_copy_leaves_the_target_empty_and_a_rerun_completes(
+    community: Path, tmp_path: Path
+) -> None:
     target = tmp_path / "target.sqlite3"
 
     class Crash(copy.Progress):

@@ -15,6 +15,8 @@ from tests.conftest import World
 from tests.test_agreements import agreed
 from tests.test_referrals import PICK, TAKE, ask, offerer, said
 
+pytestmark = pytest.mark.usefixtures("no_first_answer_window")  # the window: test_lifecycle.py
+
 RLO_NAME = "\u202eSTUC YKCUL"  # reads as "LUCKY CUTS"
 
 

@@ -22,6 +22,11 @@ async def test_demo_plays_the_full_scenario(tmp_path) -> None:
     assert "Status: 🤝 Agreed by everyone: terms locked" in text
     assert "pings: @dev, @carol, @erin, @bob" in text
     assert "PNG image" in text
+    assert "#general: Hello! I'm BuddyBot" in text and "Three first steps:" in text  # the join note
+    assert "▶ alice: /help\n" in text and "Finding and asking for help:" in text
+    assert "Moderators:" not in text  # alice is not a moderator
+    assert "▶ maya: /config check" in text and "✅ #referrals (referrals channel)" in text
+    assert "fully booked until Mon 30 Nov" in text  # /busy until:end of the month
     # the flour buy reaches the miller's case price; only its pledgers are pinged with their share
     assert "succeeded: 5 cases (20 × 16 kg sack) at £16.00 each (the 20+ tier)" in text
     assert "@bob: 6 at £16.00 = £96.00 (1 from your tolerance)" in text

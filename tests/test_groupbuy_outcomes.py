@@ -90,7 +90,10 @@ async def test_the_reminder_a_day_before_says_how_many_units_are_missing(world: 
     world.clock.current = datetime(2026, 11, 26, 20, 0, tzinfo=UTC)
     await world.bot.get_cog("Scheduler").run_due()
     (reminder,) = world.discord.channel_messages(thread_of(world))
-    assert "24 hours left" in reminder.content and "8 more units in full cases needed (0 of 8)" in reminder.content
+    assert (
+        "24 hours left" in reminder.content
+        and "8 more units in full cases needed (0 of 8)" in reminder.content
+    )
     assert pinged(reminder) == {world.alice.id}
 
 
@@ -98,7 +101,9 @@ async def test_one_extension_is_announced_and_lets_pledgers_withdraw(world: Worl
     await no_cap(world)
     await start(world, target=8)
     await pledge(world, world.bob, "3")
-    refused(await world.discord.slash("groupbuy extend", world.bob, id=1, deadline="next friday"), "organiser")
+    refused(
+        await world.discord.slash("groupbuy extend", world.bob, id=1, deadline="next friday"), "organiser"
+    )
     r = await world.discord.slash("groupbuy extend", world.alice, id=1, deadline="next friday")
     assert "now closes" in r.content
     assert rows(world, "SELECT kind, tag, state, due_at FROM jobs WHERE kind = 'groupbuy.remind' ORDER BY id") == [
@@ -119,13 +124,18 @@ async def test_cancel_by_organiser_or_moderator_tells_the_pledgers(world: World)
     await no_cap(world)
     await start(world)
     await pledge(world, world.bob, "2")
-    refused(await world.discord.slash("groupbuy cancel", world.carol, id=1, reason="no"), "organiser or a moderator")
+    refused(
+        await world.discord.slash("groupbuy cancel", world.carol, id=1, reason="no"),
+        "organiser or a moderator",
+    )
     r = await world.discord.slash("groupbuy cancel", world.mod, id=1, reason="supplier closed")
     assert "cancelled" in r.content
     (note,) = world.discord.channel_messages(thread_of(world))
     assert pinged(note) == {world.bob.id} and "supplier closed" in note.content
     assert rows(world, "SELECT state FROM jobs") == [("dropped",), ("dropped",)]
-    refused(await world.discord.slash("groupbuy cancel", world.alice, id=1, reason="again"), "already cancelled")
+    refused(
+        await world.discord.slash("groupbuy cancel", world.alice, id=1, reason="again"), "already cancelled"
+    )
 
 
 # -- export -----------------------------------------------------------------------------------------------
@@ -162,8 +172,6 @@ async def test_view_and_list(world: World) -> None:
     organiser = await world.discord.slash("groupbuy view", world.alice, id=1)
     assert "Pledges (queue order)" in {f["name"] for f in organiser.embeds[0]["fields"]}
     refused(await world.discord.slash("groupbuy view", world.alice, id=99), "no group buy #99")
-
-
 
 
 # -- crowds ---------------------------------------------------------------------------------------------
@@ -267,11 +275,15 @@ async def test_profile_shows_group_buys_joined(world: World) -> None:
 async def test_a_double_submitted_pledge_and_racing_withdrawals_record_once(world: World) -> None:
     await start(world, target=20)
     form = await world.discord.click(post_of(world), "Pledge", world.bob)
-    same = await asyncio.gather(*(world.discord.submit(form, world.bob, quantity="3", tolerance="1") for _ in range(2)))
+    same = await asyncio.gather(
+        *(world.discord.submit(form, world.bob, quantity="3", tolerance="1") for _ in range(2))
+    )
     assert sorted("Updated" in r.content for r in same) == [False, True]
     assert totals(world) == (3, 1, 1)
     assert rows(world, "SELECT seq FROM group_buy_pledges") == [(1,)], "the same totals keep the queue place"
-    gone = await asyncio.gather(*(world.discord.click(post_of(world), "Withdraw", world.bob) for _ in range(10)))
+    gone = await asyncio.gather(
+        *(world.discord.click(post_of(world), "Withdraw", world.bob) for _ in range(10))
+    )
     assert sum("is withdrawn" in r.content for r in gone) == 1
     assert totals(world) == (0, 0, 0)
 
@@ -282,13 +294,17 @@ async def test_another_servers_group_buy_cannot_be_seen_or_touched(world: World)
     world.discord.join(world.bob, other)
     where = {"guild": other, "channel": other.channel("general")}
     refused(await world.discord.slash("groupbuy view", world.bob, id=1, **where), "no group buy #1")
-    refused(await world.discord.slash("groupbuy cancel", world.bob, id=1, reason="x", **where), "no group buy #1")
+    refused(
+        await world.discord.slash("groupbuy cancel", world.bob, id=1, reason="x", **where), "no group buy #1"
+    )
     forged = carrying(post_of(world), "groupbuy:1:pledge", channel_id=other.channel("general"))
     refused(await world.discord.press(forged, "groupbuy:1:pledge", world.bob), "no group buy #1")
     assert rows(world, "SELECT state FROM group_buys") == [("open",)]
 
 
-async def test_a_deadline_caught_up_at_night_closes_at_once_and_announces_in_the_morning(world: World) -> None:
+async def test_a_deadline_caught_up_at_night_closes_at_once_and_announces_in_the_morning(
+    world: World,
+) -> None:
     await no_cap(world)
     await start(world, target=8)
     await pledge(world, world.bob, "8")
@@ -310,7 +326,9 @@ async def test_the_organisers_view_lists_pledges_within_discords_field_limit(wor
     digest = rows(world, "SELECT terms_hash FROM group_buys")[0][0][: domain.HASH_SHOWN]
     crowd = [world.discord.add_user(f"member{i}", world.guild) for i in range(40)]
     for who in crowd:
-        await domain.pledge(world.db, world.guild.id, 1, who.id, who.name, "100", "299", digest, now=world.clock())
+        await domain.pledge(
+            world.db, world.guild.id, 1, who.id, who.name, "100", "299", digest, now=world.clock()
+        )
     r = await world.discord.slash("groupbuy view", world.alice, id=1)
     listed = next(f["value"] for f in r.embeds[0]["fields"] if f["name"] == "Pledges (queue order)")
     assert len(listed) <= 1024 and listed.endswith("more (see the export)")

@@ -92,7 +92,9 @@ async def test_start_posts_a_live_progress_embed_with_a_thread_and_pings_nobody(
     assert "£18.50 per unit now" in embed["fields"][1]["value"]
     assert "8 more units to the next tier (£16.00 from 8)" in embed["fields"][1]["value"]
     assert thread_of(world) is not None
-    (row,) = rows(world, "SELECT state, deadline_at, tiers, currency, case_size, target_units FROM group_buys")
+    (row,) = rows(
+        world, "SELECT state, deadline_at, tiers, currency, case_size, target_units FROM group_buys"
+    )
     assert row == ("open", DEADLINE, "[[1,1850],[8,1600],[20,1420]]", "GBP", 4, 8)
     jobs = rows(world, "SELECT kind, due_at FROM jobs ORDER BY due_at")
     assert jobs == [("groupbuy.remind", "2026-11-26T20:00:00+00:00"), ("groupbuy.deadline", DEADLINE)]
@@ -202,7 +204,9 @@ async def test_milestones_edit_the_post_and_ping_nobody(world: World) -> None:
     await world.discord.click(post_of(world), "Withdraw", world.mod)
     assert "Halfway" in post_of(world).content, "the post says where the buy stands now"
     assert len(world.discord.channel_messages(thread_of(world))) == before
-    edits = [c for c in world.discord.calls if c.method == "PATCH" and f"/messages/{post_of(world).id}" in c.route]
+    edits = [
+        c for c in world.discord.calls if c.method == "PATCH" and f"/messages/{post_of(world).id}" in c.route
+    ]
     assert edits and all(c.json["allowed_mentions"] == {"parse": []} for c in edits)
 
 
@@ -218,7 +222,10 @@ async def test_pledges_close_at_the_deadline_even_before_the_job_runs(world: Wor
 async def test_the_organiser_edits_terms_and_target_before_the_first_pledge(world: World) -> None:
     await start(world, target=8)
     opened = await world.discord.slash("groupbuy edit", world.alice, id=1, target=12)
-    fields = {c["component"]["custom_id"]: c["component"].get("value") for c in opened.response["data"]["components"]}
+    fields = {
+        c["component"]["custom_id"]: c["component"].get("value")
+        for c in opened.response["data"]["components"]
+    }
     assert fields == {**FLOUR, "tiers": "1+: 18.50, 8+: 16.00, 20+: 14.20"}, "pre-filled as typed"
     before = rows(world, "SELECT terms_hash FROM group_buys")[0][0]
     r = await world.discord.submit(opened, world.alice, **{**FLOUR, "product": "Rye flour"})

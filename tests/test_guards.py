@@ -14,7 +14,7 @@ import re
 import sqlite3
 from collections.abc import Awaitable, Callable
 from contextlib import closing
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from discord import app_commands
@@ -22,6 +22,8 @@ from discord import app_commands
 from buddybot.storage.db import Database
 from buddybot.testing.harness import FakeUser, Result, Sent
 from tests.conftest import World
+
+pytestmark = pytest.mark.usefixtures("no_first_answer_window")  # the window: test_lifecycle.py
 
 MAX_ROUND_TRIPS = 2
 
@@ -162,6 +164,23 @@ async def _config_show(w: World, m: Measure) -> None:
 async def _config_set(w: World, m: Measure) -> None:
     r = ok(await m(w.discord.slash("config set", w.mod, max_pings=3, timezone="Europe/Paris")))
     assert r.content == "Settings saved."
+
+
+@scenario("config check", "config reset")
+async def _config_check_reset(w: World, m: Measure) -> None:
+    await w.discord.slash("config set", w.mod, referrals_channel=w.guild.channel("referrals"))
+    r = ok(await m(w.discord.slash("config check", w.mod)))
+    assert "All set" in r.text()
+    r = ok(await m(w.discord.slash("config reset", w.mod, setting="referrals_channel_id")))
+    assert r.content.startswith("Reset")
+
+
+@scenario("help")
+async def _help(w: World, m: Measure) -> None:
+    ok(await m(w.discord.slash("help", w.mod)))
+    ok(await m(w.discord.slash("help", w.alice, command="need ask")))
+    payload = w.discord.command_payload("help", w.alice, guild=w.guild, focused="command", command="ne")
+    assert (await m(w.discord.interact(payload))).choices()
 
 
 @scenario("shoutout")
@@ -352,6 +371,29 @@ async def _decline_close(w: World, m: Measure) -> None:
     pinged = rows(w, "SELECT user_id FROM need_pings")[0][0]
     ok(await m(w.discord.click(post, DECLINE, w.discord.users[pinged])))
     ok(await m(w.discord.click(post, CLOSE, w.alice)))
+
+
+@scenario("OutcomeButton", "ValueModal", "referral list", "referral report")
+async def _outcomes(w: World, m: Measure) -> None:
+    post = need_post(w, await ask(w, w.alice))
+    await w.discord.click(post, TAKE, w.bob)
+    picked = await w.discord.select(w.discord.messages[post.id], PICK, w.alice, [w.bob.id])
+    confirmation = w.discord.messages[int(picked.posts[0].response["id"])]
+    form = await m(w.discord.click(confirmation, "Won it", w.bob))
+    assert form.response["type"] == 9, form.response
+    ok(await m(w.discord.submit(form, w.bob, value="250")))
+    ok(await m(w.discord.slash("referral list", w.alice)))
+    r = await m(w.discord.slash("referral report", w.bob, referral_id=1, outcome="no_deal"))
+    assert "already reported" in r.content
+
+
+@scenario("CompleteButton")
+async def _complete_reminder(w: World, m: Measure) -> None:
+    await agreed(w, w.alice, [w.bob])
+    w.clock.current = datetime(2026, 12, 6, 9, 0, tzinfo=UTC)  # the day after the end date (1-5 dec)
+    await w.bot.get_cog("Scheduler").run_due()
+    (reminder,) = [s for s in w.discord.messages.values() if "Mark complete" in s.labels()]
+    ok(await m(w.discord.click(reminder, "Mark complete", w.alice)))
 
 
 # -- group buys (tests/test_groupbuys.py has the behaviour) -------------------------------------------------

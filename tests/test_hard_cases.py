@@ -36,6 +36,8 @@ from tests.test_guards import (
     rows,
 )
 
+pytestmark = pytest.mark.usefixtures("no_first_answer_window")  # the window: test_lifecycle.py
+
 N = 50
 APOLOGY = "Sorry, something went wrong on our side"
 

@@ -247,8 +247,11 @@ def test_plan_walks_ranking_indexes_without_sorting_or_scanning(conn: sqlite3.Co
     member(conn, 10)
     lines = plan(conn, need(conn))
     assert not [line for line in lines if "TEMP B-TREE" in line], lines
-    tables = [line for line in lines if line.startswith(("SCAN", "SEARCH")) and "subquery" not in line
-             and not line.startswith("SCAN arm")]  # the UNION arms are named subqueries, not tables
+    tables = [
+        line
+        for line in lines
+        if line.startswith(("SCAN", "SEARCH")) and "subquery" not in line and not line.startswith("SCAN arm")
+    ]  # the UNION arms are named subqueries, not tables
     assert tables and all(line.startswith("SEARCH") for line in tables), lines
     walks = [line for line in lines if line.startswith(("SEARCH w ", "SEARCH o "))]
     assert walks == [

@@ -24,7 +24,11 @@ CLAIM = ROOT / "bench" / "claim_worker.py"
 def start(script: Path, *args: str, stdin: int | None = None) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, str(script), *args],
-        cwd=ROOT, stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=ROOT,
+        stdin=stdin,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
 
 
@@ -60,17 +64,28 @@ def test_two_shard_processes_one_killed_and_restarted_lose_and_double_nothing(pg
 
     guilds = {guild_of(killed): 0, guild_of(served): 1, guild_of(restarted): 0}
     assert all((guild >> 22) % 2 == shard for guild, shard in guilds.items())  # each served its own shard
-    done = [line.split(" ", 2) for lines in (killed, served, restarted) for line in lines if line.startswith("done ")]
+    done = [
+        line.split(" ", 2)
+        for lines in (killed, served, restarted)
+        for line in lines
+        if line.startswith("done ")
+    ]
     assert len(done) >= 40 + 60 // 2
     with connected(pg_url) as conn:
         missing = []
         for _, kind, rest in done:
             if kind == "offer":
                 user, skill = rest.split(" ", 1)
-                sql, params = "SELECT count(*) FROM offers WHERE user_id = ? AND skill = ?", (int(user), skill)
+                sql, params = (
+                    "SELECT count(*) FROM offers WHERE user_id = ? AND skill = ?",
+                    (int(user), skill),
+                )
             elif kind == "need":
                 user, details = rest.split(" ", 1)
-                sql, params = "SELECT count(*) FROM needs WHERE requester_id = ? AND details = ?", (int(user), details)
+                sql, params = (
+                    "SELECT count(*) FROM needs WHERE requester_id = ? AND details = ?",
+                    (int(user), details),
+                )
             else:
                 need, user = rest.split(" ")
                 sql = "SELECT count(*) FROM need_volunteers WHERE need_id = ? AND user_id = ?"

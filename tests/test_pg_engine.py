@@ -15,7 +15,10 @@ from tests.conftest import require_pg
 
 
 def test_placeholders_are_translated_outside_quotes_only() -> None:
-    assert pg.translate("SELECT * FROM t WHERE a = ? AND b = :name") == "SELECT * FROM t WHERE a = %s AND b = %(name)s"
+    assert (
+        pg.translate("SELECT * FROM t WHERE a = ? AND b = :name")
+        == "SELECT * FROM t WHERE a = %s AND b = %(name)s"
+    )
     assert pg.translate("SELECT '?:x%', 5 % 2, x::text FROM t") == "SELECT '?:x%%', 5 %% 2, x::text FROM t"
     assert pg.translate("SELECT 1 FROM t INDEXED BY t_ix WHERE a = ?") == "SELECT 1 FROM t WHERE a = %s"
 
@@ -34,13 +37,16 @@ async def test_a_unit_rolls_back_whole_and_sums_come_back_as_int(url: str) -> No
     db = Database(url)
     await db.open()
     try:
+
         def two_then_fail(conn) -> None:
             conn.execute("INSERT INTO meta (key, value) VALUES ('a', '1')")
             conn.execute("INSERT INTO meta (key, value) VALUES ('a', '2')")  # duplicate key
 
         with pytest.raises(psycopg.errors.UniqueViolation):
             await db.write(two_then_fail)
-        assert await db.read(lambda c: c.execute("SELECT count(*) FROM meta WHERE key = 'a'").fetchone()[0]) == 0
+        assert (
+            await db.read(lambda c: c.execute("SELECT count(*) FROM meta WHERE key = 'a'").fetchone()[0]) == 0
+        )
         total = await db.read(lambda c: c.execute("SELECT sum(max_pings) FROM guild_config").fetchone()[0])
         assert total is None
         await db.write(lambda c: c.execute("INSERT INTO guild_config (guild_id) VALUES (1), (2)"))
@@ -62,7 +68,9 @@ async def test_racing_writers_are_serialized_by_retries_not_lost(url: str) -> No
             conn.execute("UPDATE meta SET value = ? WHERE key = 'n'", (str(n + 1),))
 
         await asyncio.gather(*(db.write(bump) for _ in range(50)))
-        assert await db.read(lambda c: c.execute("SELECT value FROM meta WHERE key = 'n'").fetchone()[0]) == "50"
+        assert (
+            await db.read(lambda c: c.execute("SELECT value FROM meta WHERE key = 'n'").fetchone()[0]) == "50"
+        )
     finally:
         await db.close()
 

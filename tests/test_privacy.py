@@ -63,6 +63,8 @@ async def build_community(world: World) -> dict[str, int]:
                      "WHERE id = ?", (world.guild.channel("referrals"), post.id, ids["open"]))  # fmt: skip
         conn.execute("UPDATE needs SET details = 'bob''s private client' WHERE id = ?", (ids["bobs"],))
         ids["open_post"] = post.id
+        conn.execute("INSERT INTO responder_speed (guild_id, user_id, answers, seconds_total) VALUES (?, ?, 1, 1800)",
+                     (g, alice))  # fmt: skip  # her answer to Bob's request, 30 minutes after it was posted
         conn.execute("INSERT INTO need_pings (need_id, user_id, guild_id, rank, pinged_at) VALUES (?, ?, ?, 0, ?)",
                      (ids["bobs"], alice, g, ts("11-21")))  # fmt: skip
         conn.execute("INSERT INTO need_pings (need_id, user_id, guild_id, rank, pinged_at) VALUES (?, ?, ?, 0, ?)",
@@ -127,6 +129,7 @@ async def build_sharing(world: World) -> None:
 # An independent oracle: which rows are Alice's, written plainly (no care for indexes).
 ORACLE = {
     "members": "SELECT * FROM members WHERE guild_id = :g AND user_id = :u",
+    "responder_speed": "SELECT * FROM responder_speed WHERE guild_id = :g AND user_id = :u",
     "offers": "SELECT * FROM offers WHERE guild_id = :g AND user_id = :u",
     "availability": "SELECT * FROM availability WHERE guild_id = :g AND user_id = :u",
     "available_offers": "SELECT * FROM available_offers WHERE user_id = :u",
@@ -270,7 +273,9 @@ async def test_delete_erases_the_member_and_keeps_the_counts(world: World) -> No
     assert {t: r for t, r in everything.items() if r and t != "mod_audit"} == {}
     with world.connect() as conn:
         dump = "\n".join(
-            str(tuple(row)) for table in sorted(table_names(conn)) for row in conn.execute(f"SELECT * FROM {table}")
+            str(tuple(row))
+            for table in sorted(table_names(conn))
+            for row in conn.execute(f"SELECT * FROM {table}")
         )
     for mine in ALICE_TEXTS:
         assert mine not in dump, mine

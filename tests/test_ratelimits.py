@@ -119,7 +119,7 @@ async def test_a_spent_channel_bucket_defers_before_posting(world: World) -> Non
     assert not d.session.limits.throttled
 
 
-@pytest.mark.sqlite_only("SQLite's WAL and its checkpoints")
+@pytest.mark.sqlite_only("the write-ahead log is SQLite's")
 async def test_the_wal_is_checkpointed_when_idle_not_inside_an_interaction(world: World) -> None:
     import sqlite3
 

@@ -16,6 +16,9 @@ SKILL = "bookkeeping"
 TAKE, DECLINE, CLOSE, PICK = "I can take it", "Not this time", "Close", "Pick a volunteer"
 
 
+pytestmark = pytest.mark.usefixtures("no_first_answer_window")  # the window: test_lifecycle.py
+
+
 # -- helpers ---------------------------------------------------------------------------------------------------
 def rows(world: World, query: str, *params: object) -> list[tuple]:
     with world.connect() as conn:
@@ -493,9 +496,12 @@ async def test_expiry_catches_up_on_start(world: World) -> None:
     _, post = await ask(world, when="today")
     world.clock.advance(days=3)
     await world.restart()
+    scheduler = world.bot.get_cog("Scheduler")
+    assert scheduler.tick.is_running()  # its first run, at start, catches up
+    await scheduler.run_due()  # waits for that run to finish
     assert rows(world, "SELECT state FROM needs") == [("expired",)]
     assert "Expired" in post.text() and post.components == []
-    assert world.bot.get_cog("Referrals").expiry.is_running()
+    assert rows(world, "SELECT state FROM jobs WHERE kind = 'need.expire'") == [("done",)]
 
 
 # -- when Discord fails --------------------------------------------------------------------------------------------------

@@ -14,6 +14,8 @@ from buddybot import stats
 from buddybot.storage.db import _configure, _statements, migration_files
 from tests.conftest import World
 
+pytestmark = pytest.mark.usefixtures("no_first_answer_window")  # the window: test_lifecycle.py
+
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)  # the FakeClock's start: a Wednesday
 
 

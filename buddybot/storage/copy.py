@@ -162,8 +162,13 @@ class Progress:
 
 
 def copy(
-    source_url: str, target_url: str, *, force: bool = False, progress: Progress | None = None,
-    batch: int = BATCH, migrate: Callable[[str], None] | None = None,
+    source_url: str,
+    target_url: str,
+    *,
+    force: bool = False,
+    progress: Progress | None = None,
+    batch: int = BATCH,
+    migrate: Callable[[str], None] | None = None,
 ) -> list[TableReport]:
     """Copy every row of SOURCE into TARGET; returns the per-table comparison (raises if it differs)."""
     (migrate or _migrate_to_current)(source_url)
@@ -186,8 +191,9 @@ def copy(
         target.close()
 
 
-def _copy_all(source: Any, target: Any, order: list[str], plan: dict[str, list[str]], progress: Progress,
-              batch: int) -> None:
+def _copy_all(
+    source: Any, target: Any, order: list[str], plan: dict[str, list[str]], progress: Progress, batch: int
+) -> None:
     source.execute("BEGIN ISOLATION LEVEL REPEATABLE READ" if is_pg(source) else "BEGIN")  # one snapshot
     pg_target = is_pg(target)
     target.execute("BEGIN")

@@ -20,6 +20,9 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 Unit = Callable[..., T]
 
+BackupProgress = Callable[[int, int], None]
+BACKUP_STEP_PAGES = 1024  # 4 MiB at SQLite's default page size
+MAX_BACKUP_RESTARTS = 3
 _MIGRATION_NAME = re.compile(r"^(\d{3})-[\w-]+\.sql$")
 # SQLite checkpoints the WAL inside whichever COMMIT crosses wal_autocheckpoint pages (1000 by
 # default: every 15-20 /need), which lands on an interaction. The bot checkpoints when idle instead
@@ -116,13 +119,18 @@ class Database:
         self._last_write = 0.0
         self._unflushed = False  # written since the last idle checkpoint
 
-    async def open(self) -> list[str]:
-        """Connect and apply pending migrations; returns the names of the migrations applied."""
+    async def open(self, *, migrate: bool = True) -> list[str]:
+        """Connect and apply pending migrations (unless `migrate` is False, as for a health check);
+        returns the names of the migrations applied."""
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._conn = await aiosqlite.connect(self.path, isolation_level=None, check_same_thread=False)
-        await self._conn._execute(_configure, self._conn._conn)
-        applied = await self._conn._execute(_migrate, self._conn._conn)
+        try:
+            await self._conn._execute(_configure, self._conn._conn)
+            applied = await self._conn._execute(_migrate, self._conn._conn) if migrate else []
+        except BaseException:
+            await self.close()  # not a database, or a migration failed: stop the worker thread too
+            raise
         if applied:
             log.info("applied migrations: %s", ", ".join(applied))
         return applied
@@ -171,9 +179,12 @@ class Database:
         self.checkpoints += 1
         return True
 
-    async def backup(self, target: str | Path) -> None:
-        """A consistent online copy through SQLite's backup API (readers and writers may go on)."""
-        await self._run(_backup_unit, lambda conn: None, (str(target),))
+    async def backup(self, target: str | Path, progress: BackupProgress | None = None) -> None:
+        """A consistent online copy through SQLite's backup API (readers and writers may go on).
+
+        `progress(pages_done, pages_total)` is called after each step of BACKUP_STEP_PAGES pages.
+        """
+        await self._run(_backup_unit, lambda conn: None, (str(target), progress))
 
 
 def _read_unit(conn: sqlite3.Connection, fn: Unit[T], args: tuple[Any, ...]) -> T:
@@ -199,12 +210,36 @@ def _checkpoint(conn: sqlite3.Connection) -> None:
     conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
 
+class _Restarting(Exception):
+    """Another process keeps writing, so a stepwise copy keeps starting over."""
+
+
 def _backup_unit(conn: sqlite3.Connection, _fn: Unit[None], args: tuple[Any, ...]) -> None:
-    (target,) = args
+    target, progress = args
     Path(target).parent.mkdir(parents=True, exist_ok=True)
     dest = sqlite3.connect(target)
     try:
-        conn.backup(dest)
+        if progress is None:
+            conn.backup(dest)
+            return
+        # Stepwise so the bar moves. A write from another process (a running bot) restarts the copy at
+        # the next step; after MAX_BACKUP_RESTARTS restarts it is done in one step, which always finishes.
+        seen = {"remaining": None, "restarts": 0}
+
+        def step(_status: int, remaining: int, total: int) -> None:
+            if seen["remaining"] is not None and remaining >= seen["remaining"]:  # no headway: restarted
+                seen["restarts"] += 1
+                if seen["restarts"] >= MAX_BACKUP_RESTARTS:
+                    raise _Restarting
+            seen["remaining"] = remaining
+            progress(total - remaining, total)
+
+        try:
+            conn.backup(dest, pages=BACKUP_STEP_PAGES, progress=step)
+        except _Restarting:
+            conn.backup(dest)
+            total = conn.execute("PRAGMA page_count").fetchone()[0]
+            progress(total, total)
     finally:
         dest.close()
 

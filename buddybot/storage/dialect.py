@@ -26,11 +26,14 @@ from typing import Any
 SQLITE = "sqlite"
 POSTGRESQL = "postgresql"
 
+
 def table_names(conn: Any) -> set[str]:
     """The application's tables (not the engine's own, nor the schema-version bookkeeping)."""
     if getattr(conn, "dialect", SQLITE) == POSTGRESQL:
-        sql = ("SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() "
-               "AND table_type = 'BASE TABLE' AND table_name <> 'buddybot_schema'")
+        sql = (
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() "
+            "AND table_type = 'BASE TABLE' AND table_name <> 'buddybot_schema'"
+        )
     else:
         sql = "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
     return {r[0] for r in conn.execute(sql)}
@@ -156,11 +159,20 @@ def to_postgresql(statement: str) -> list[str]:
 def expressions(sql: str) -> str:
     """Expression-level rewrites shared by plain statements and trigger bodies."""
     sql = re.sub(r"\bIS\s+NOT\s+(?!NULL\b|DISTINCT\b)", "IS DISTINCT FROM ", sql, flags=re.IGNORECASE)
-    sql = re.sub(r"\bIS\s+(?!NOT\b|NULL\b|DISTINCT\b|TRUE\b|FALSE\b)", "IS NOT DISTINCT FROM ", sql,
-                 flags=re.IGNORECASE)
+    sql = re.sub(
+        r"\bIS\s+(?!NOT\b|NULL\b|DISTINCT\b|TRUE\b|FALSE\b)",
+        "IS NOT DISTINCT FROM ",
+        sql,
+        flags=re.IGNORECASE,
+    )
     ignore = re.match(r"^(\s*)INSERT\s+OR\s+IGNORE\s+INTO\b", sql, re.IGNORECASE)
     if ignore:
-        sql = ignore.group(1) + "INSERT INTO" + sql[ignore.end():].rstrip().rstrip(";") + " ON CONFLICT DO NOTHING"
+        sql = (
+            ignore.group(1)
+            + "INSERT INTO"
+            + sql[ignore.end() :].rstrip().rstrip(";")
+            + " ON CONFLICT DO NOTHING"
+        )
     sql = _qualify_upsert(sql)
     sql = _rewrite_calls(sql, "min", lambda args: f"LEAST({', '.join(args)})" if len(args) > 1 else None)
     sql = _rewrite_calls(sql, "max", lambda args: f"GREATEST({', '.join(args)})" if len(args) > 1 else None)
@@ -239,7 +251,9 @@ def _trigger(match: re.Match[str]) -> list[str]:
     name, table = match.group("name"), match.group("table")
     timing = " ".join(match.group("timing").upper().split())
     event = " ".join(match.group("event").split())
-    body = "\n".join(expressions(s.rstrip().rstrip(";")) + ";" for s in _sqlite_statements(match.group("body")))
+    body = "\n".join(
+        expressions(s.rstrip().rstrip(";")) + ";" for s in _sqlite_statements(match.group("body"))
+    )
     when = match.group("when")
     if when:
         body = f"IF {expressions(when.strip())} THEN\n{body}\nEND IF;"

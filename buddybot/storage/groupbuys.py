@@ -124,7 +124,9 @@ def take_turn(conn: sqlite3.Connection, guild_id: int, buy_id: int, digest: str,
 
 
 def bump_version(conn: sqlite3.Connection, guild_id: int, buy_id: int) -> None:
-    conn.execute("UPDATE group_buys SET version = version + 1 WHERE guild_id = ? AND id = ?", (guild_id, buy_id))
+    conn.execute(
+        "UPDATE group_buys SET version = version + 1 WHERE guild_id = ? AND id = ?", (guild_id, buy_id)
+    )
 
 
 def pledge_of(conn: sqlite3.Connection, guild_id: int, buy_id: int, user_id: int) -> PledgeRow | None:
@@ -189,7 +191,13 @@ def set_milestone(conn: sqlite3.Connection, guild_id: int, buy_id: int, mileston
 
 
 def close(
-    conn: sqlite3.Connection, guild_id: int, buy_id: int, state: str, now: str, by: int | None, reason: str | None
+    conn: sqlite3.Connection,
+    guild_id: int,
+    buy_id: int,
+    state: str,
+    now: str,
+    by: int | None,
+    reason: str | None,
 ) -> bool:
     """open -> succeeded | failed | cancelled, once (a second call, or a race, changes nothing)."""
     row = conn.execute(
@@ -200,7 +208,9 @@ def close(
     return row is not None
 
 
-def set_allocated(conn: sqlite3.Connection, guild_id: int, buy_id: int, shares: list[tuple[int, int]]) -> None:
+def set_allocated(
+    conn: sqlite3.Connection, guild_id: int, buy_id: int, shares: list[tuple[int, int]]
+) -> None:
     conn.executemany(
         "UPDATE group_buy_pledges SET allocated = ? WHERE group_buy_id = ? AND user_id = ? AND guild_id = ?",
         [(units, buy_id, user_id, guild_id) for user_id, units in shares],
@@ -217,7 +227,12 @@ def extend(conn: sqlite3.Connection, guild_id: int, buy_id: int, deadline: str) 
 
 
 def set_post(
-    conn: sqlite3.Connection, guild_id: int, buy_id: int, channel_id: int, message_id: int, thread_id: int | None
+    conn: sqlite3.Connection,
+    guild_id: int,
+    buy_id: int,
+    channel_id: int,
+    message_id: int,
+    thread_id: int | None,
 ) -> None:
     conn.execute(
         "UPDATE group_buys SET channel_id = ?, message_id = ?, thread_id = ? WHERE guild_id = ? AND id = ?",
@@ -256,7 +271,9 @@ def joined_count(conn: sqlite3.Connection, guild_id: int, user_id: int) -> int:
 STAT_METRICS = ("gb_started", "gb_succeeded", "gb_units", "gb_saving")
 
 
-def bump_stats(conn: sqlite3.Connection, guild_id: int, starts: dict[str, str], deltas: dict[str, int]) -> None:
+def bump_stats(
+    conn: sqlite3.Connection, guild_id: int, starts: dict[str, str], deltas: dict[str, int]
+) -> None:
     """Add to the roll-up counters of every period kind (w, m, q, y, a -> period start)."""
     conn.executemany(
         "INSERT INTO stat_counts (guild_id, metric, key, kind, start, value) VALUES (?, ?, '', ?, ?, ?) "
@@ -282,7 +299,9 @@ def stat_figures(conn: sqlite3.Connection, guild_id: int, kind: str, start: str)
 ERASED = "(erased)"
 
 
-def erase_member(conn: sqlite3.Connection, guild_id: int, user_id: int, placeholder: int, now: str) -> list[int]:
+def erase_member(
+    conn: sqlite3.Connection, guild_id: int, user_id: int, placeholder: int, now: str
+) -> list[int]:
     """Pledges in open buys are withdrawn; closed ones keep their numbers under the placeholder. Open buys the
     member organised are cancelled; their texts are erased. Returns the open buys whose posts must redraw."""
     p = {"g": guild_id, "u": user_id, "t": placeholder, "now": now, "erased": ERASED}

@@ -185,7 +185,9 @@ def run_unit(
     """One unit of work in one transaction. Writes are SERIALIZABLE, so a unit behaves as if it ran alone
     (as under SQLite's single writer); a serialization failure rolls back and runs the unit again
     (`on_retry` is told each time)."""
-    begin = "BEGIN ISOLATION LEVEL SERIALIZABLE" if write else "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+    begin = (
+        "BEGIN ISOLATION LEVEL SERIALIZABLE" if write else "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+    )
     for attempt in range(attempts):
         conn.raw.execute(begin)
         try:

@@ -39,13 +39,14 @@ class PostgresDatabase(Database):
         self._idle: queue.SimpleQueue[pg.PgConnection] = queue.SimpleQueue()
         self._executor: ThreadPoolExecutor | None = None
 
-    async def open(self) -> list[str]:
+    async def open(self, *, migrate: bool = True) -> list[str]:
+        """Connect the pool and apply pending migrations (not when `migrate` is False: `buddybot health`)."""
         self._executor = ThreadPoolExecutor(self._pool_size, thread_name_prefix="buddybot-pg")
         loop = asyncio.get_running_loop()
         conns = await asyncio.gather(
             *(loop.run_in_executor(self._executor, pg.connect, self.path) for _ in range(self._pool_size))
         )
-        applied = await loop.run_in_executor(self._executor, migrate, conns[0])
+        applied = await loop.run_in_executor(self._executor, _apply_migrations, conns[0]) if migrate else []
         for conn in conns:
             self._idle.put(conn)
         if applied:
@@ -94,7 +95,8 @@ class PostgresDatabase(Database):
         conn = self._idle.get()
         try:
             if conn.raw.broken or conn.raw.closed:  # the server went away earlier: try a fresh connection
-                conn = pg.connect(self.path)  # (if this raises, the old one goes back and the next unit retries)
+                # (if this raises, the old one goes back and the next unit retries)
+                conn = pg.connect(self.path)
             return pg.run_unit(conn, write, fn, args, on_retry=lambda: self._retried(fn))
         finally:
             self._idle.put(conn)
@@ -103,7 +105,7 @@ class PostgresDatabase(Database):
         with self._retries_lock:
             self.retries[getattr(fn, "__qualname__", repr(fn))] += 1
 
-    async def backup(self, target: str | Path) -> None:
+    async def backup(self, target: str | Path, progress: Any = None) -> None:
         raise RuntimeError("on PostgreSQL use pg_dump, or `buddybot db copy` to a SQLite file")
 
 
@@ -130,3 +132,6 @@ def migrate(conn: pg.PgConnection) -> list[str]:
         return applied
     finally:
         conn.raw.execute("SELECT pg_advisory_unlock(%s)", (_MIGRATION_LOCK,))
+
+
+_apply_migrations = migrate  # open()'s `migrate` flag shadows the function's name there

@@ -40,6 +40,7 @@ EXPORTED: dict[str, str] = {
     "stat_counts": "guild_id = :g AND metric IN ('ref_given', 'ref_received', 'share_lent') AND key = :k",
     "stat_pairs": "guild_id = :g AND ((kind IN ('r', 'a') AND a = :u) OR b = :u)",
     "stat_first_volunteer": f"need_id IN ({_MY_NEEDS})",
+    "responder_speed": "guild_id = :g AND user_id = :u",
     # group buys: the ones the member organised, and their pledges (erasure: buddybot/storage/groupbuys.py)
     "group_buys": "guild_id = :g AND organiser_id = :u",
     "group_buy_pledges": "guild_id = :g AND user_id = :u",
@@ -120,6 +121,7 @@ def erase_profile(conn: sqlite3.Connection, guild_id: int, user_id: int, now: st
     """Delete profile, offers and availability. A hidden member keeps a bare row so the hide stays in force."""
     conn.execute("DELETE FROM offers WHERE guild_id = ? AND user_id = ?", (guild_id, user_id))
     conn.execute("DELETE FROM availability WHERE guild_id = ? AND user_id = ?", (guild_id, user_id))
+    conn.execute("DELETE FROM responder_speed WHERE guild_id = ? AND user_id = ?", (guild_id, user_id))
     hidden = conn.execute(
         "UPDATE members SET business = NULL, business_key = NULL, area = NULL, website = NULL, about = NULL, pings = 0, "
         "busy_until = NULL, profile_at = NULL, updated_at = ? WHERE guild_id = ? AND user_id = ? AND hidden = 1 "

@@ -10,7 +10,7 @@ from typing import Any
 NEED_COLUMNS = """
     n.id, n.guild_id, n.requester_id, n.skill, n.start_date, n.end_date, n.details, n.area, n.state,
     n.version, n.channel_id, n.message_id, n.thread_id, n.created_at, n.ended_at, n.ended_by,
-    n.picked_id, m.business AS requester_business
+    n.picked_id, n.picks_open_at, n.pick_seed, n.nudges, m.business AS requester_business
 """
 _NEED = f"SELECT {NEED_COLUMNS} FROM needs n LEFT JOIN members m ON m.guild_id = n.guild_id AND m.user_id = n.requester_id"
 
@@ -85,7 +85,9 @@ _ARMS = (
     _OFFERS_ARM.format(
         tier=2, index="offers_by_area_rank", area=f"{_KEY} IS NOT NULL AND o.area_key = {_KEY}"
     ),
-    _OFFERS_ARM.format(tier=3, index="offers_by_rank", area=f"({_KEY} IS NULL OR o.area_key IS DISTINCT FROM {_KEY})"),
+    _OFFERS_ARM.format(
+        tier=3, index="offers_by_rank", area=f"({_KEY} IS NULL OR o.area_key IS DISTINCT FROM {_KEY})"
+    ),
 )
 MATCH_SQL = "SELECT user_id, tier FROM (\n" + "\nUNION ALL\n".join(_ARMS) + "\n) AS arms LIMIT :limit"
 
@@ -360,7 +362,7 @@ def remove_volunteer(conn: sqlite3.Connection, need_id: int, user_id: int) -> bo
 
 def volunteers(conn: sqlite3.Connection, need_id: int) -> list[sqlite3.Row]:
     return conn.execute(
-        "SELECT v.user_id, v.name, m.business FROM need_volunteers v "
+        "SELECT v.user_id, v.name, m.business, v.created_at FROM need_volunteers v "
         "JOIN needs n ON n.id = v.need_id "
         "LEFT JOIN members m ON m.guild_id = n.guild_id AND m.user_id = v.user_id "
         "WHERE v.need_id = ? ORDER BY v.created_at, v.user_id",
@@ -379,11 +381,12 @@ def is_volunteer(conn: sqlite3.Connection, need_id: int, user_id: int) -> bool:
 
 def insert_referral(
     conn: sqlite3.Connection, need_id: int, guild_id: int, from_id: int, to_id: int, skill: str, now: str
-) -> None:
-    conn.execute(
-        "INSERT INTO referrals (need_id, guild_id, from_id, to_id, skill, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+) -> int:
+    return conn.execute(
+        "INSERT INTO referrals (need_id, guild_id, from_id, to_id, skill, created_at) VALUES (?, ?, ?, ?, ?, ?) "
+        "RETURNING id",
         (need_id, guild_id, from_id, to_id, skill, now),
-    )
+    ).fetchone()[0]
 
 
 def member(conn: sqlite3.Connection, guild_id: int, user_id: int) -> sqlite3.Row | None:

@@ -125,7 +125,9 @@ def add_offer(
         "ON CONFLICT (guild_id, user_id, skill) DO UPDATE SET details = COALESCE(excluded.details, offers.details)",
         (guild_id, user_id, skill, details, now),
     )
-    conn.execute("INSERT INTO skills (guild_id, name) VALUES (?, ?) ON CONFLICT DO NOTHING", (guild_id, skill))
+    conn.execute(
+        "INSERT INTO skills (guild_id, name) VALUES (?, ?) ON CONFLICT DO NOTHING", (guild_id, skill)
+    )
     count = conn.execute(
         "SELECT count(*) FROM offers WHERE guild_id = ? AND user_id = ?", (guild_id, user_id)
     ).fetchone()[0]

@@ -60,7 +60,9 @@ class PostgresTemplates:
     def _create(self, name: str) -> str:
         self._admin.raw.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
         # C collation: text sorts by code point, as in SQLite.
-        self._admin.raw.execute(f"CREATE DATABASE {name} ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0")
+        self._admin.raw.execute(
+            f"CREATE DATABASE {name} ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0"
+        )
         return with_database(self.server_url, name)
 
     def migrated(self) -> str:

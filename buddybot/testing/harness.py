@@ -123,6 +123,8 @@ class FakeDiscord(Payloads):
         for channel in channels:
             guild.channels[channel] = self.next_id()
         guild.roles["moderator"] = self.next_id()
+        guild.bot_role_id = self.next_id()
+        self.bot_user.roles[guild.id] = [guild.bot_role_id]
         self.guilds[guild.id] = guild
         owner.permissions[guild.id] = MEMBER_PERMISSIONS | MANAGE_GUILD
         return guild
@@ -191,8 +193,21 @@ class FakeDiscord(Payloads):
         self._time.uninstall()
 
     def add_guild_live(self, guild: FakeGuild) -> None:
-        """For guilds added after start: call `await discord.dispatch('GUILD_CREATE', ...)` yourself."""
+        """For guilds added after start: call `await discord.dispatch('GUILD_CREATE', ...)` yourself
+        (or use `invite_bot`, which sends the GUILD_CREATE of a join)."""
         self.guilds[guild.id] = guild
+
+    async def invite_bot(self, guild: FakeGuild) -> list[RestCall]:
+        """The bot is invited to `guild` while running: GUILD_CREATE without `unavailable`, as for a join
+        (discord.py then fires on_guild_join). Returns the REST calls the join set off."""
+        self.guilds[guild.id] = guild
+        payload = self.guild_payload(guild)
+        del payload["unavailable"]
+        return await self.dispatch("GUILD_CREATE", payload)
+
+    async def update_channel(self, guild: FakeGuild, name: str) -> list[RestCall]:
+        """Tell the bot a channel changed (e.g. new permission overwrites), as Discord does."""
+        return await self.dispatch("CHANNEL_UPDATE", self.channel_payload(guild, name))
 
     async def dispatch(self, event: str, data: dict[str, Any], *, origin: int = 0) -> list[RestCall]:
         """Feed one gateway DISPATCH frame (compressed bytes) and wait for everything it set off."""

@@ -39,7 +39,7 @@ class Payloads(DiscordRest):
         everyone = {
             "id": str(guild.id),
             "name": "@everyone",
-            "permissions": str(MEMBER_PERMISSIONS),
+            "permissions": str(guild.everyone_permissions),
             "position": 0,
             "color": 0,
             "hoist": False,
@@ -61,19 +61,22 @@ class Payloads(DiscordRest):
             }
             for i, (name, rid) in enumerate(guild.roles.items())
         ]
-        channels = [
-            {
-                "id": str(cid),
-                "type": 0,
-                "name": name,
-                "position": i,
-                "guild_id": str(guild.id),
-                "permission_overwrites": [],
-                "nsfw": False,
-                "parent_id": None,
-            }
-            for i, (name, cid) in enumerate(guild.channels.items())
-        ]
+        if guild.bot_role_id:
+            roles.append(
+                {
+                    "id": str(guild.bot_role_id),
+                    "name": self.bot_user.name,
+                    "permissions": str(guild.bot_permissions),
+                    "position": len(roles),
+                    "color": 0,
+                    "hoist": False,
+                    "managed": True,
+                    "mentionable": False,
+                    "flags": 0,
+                    "tags": {"bot_id": str(self.bot_user.id)},
+                }
+            )
+        channels = [self.channel_payload(guild, name) for name in guild.channels]
         return {
             "id": str(guild.id),
             "name": guild.name,
@@ -98,8 +101,8 @@ class Payloads(DiscordRest):
             "verification_level": 0,
             "mfa_level": 0,
             "premium_tier": 0,
-            "preferred_locale": "en-GB",
-            "system_channel_id": None,
+            "preferred_locale": guild.locale,
+            "system_channel_id": str(guild.channel(guild.system_channel)) if guild.system_channel else None,
             "afk_channel_id": None,
             "afk_timeout": 300,
             "default_message_notifications": 0,
@@ -107,6 +110,22 @@ class Payloads(DiscordRest):
             "nsfw_level": 0,
             "premium_progress_bar_enabled": False,
         }
+
+    def channel_payload(self, guild: FakeGuild, name: str) -> dict[str, Any]:
+        """A guild channel as GUILD_CREATE and CHANNEL_UPDATE carry it, with its permission overwrites."""
+        data: dict[str, Any] = {
+            "id": str(guild.channel(name)),
+            "type": 2 if name in guild.voice_channels else 0,
+            "name": name,
+            "position": list(guild.channels).index(name),
+            "guild_id": str(guild.id),
+            "permission_overwrites": guild.overwrites.get(name, []),
+            "nsfw": False,
+            "parent_id": None,
+        }
+        if name in guild.voice_channels:
+            data.update(bitrate=64000, user_limit=0, rtc_region=None)
+        return data
 
     def _base(
         self, kind: int, user: FakeUser, guild: FakeGuild | None, channel_id: int | None, data: dict[str, Any]
@@ -130,7 +149,7 @@ class Payloads(DiscordRest):
             name = next((n for n, c in guild.channels.items() if c == channel_id), "thread")
             payload.update(
                 guild_id=str(guild.id),
-                guild_locale="en-GB",
+                guild_locale=guild.locale,
                 context=0,
                 member=self.member_payload(user, guild.id),
                 authorizing_integration_owners={"0": str(guild.id)},

@@ -15,6 +15,18 @@ MANAGE_GUILD = 1 << 5
 MEMBER_PERMISSIONS = (
     (1 << 10) | (1 << 11) | (1 << 14) | (1 << 15) | (1 << 16) | (1 << 6) | (1 << 31) | (1 << 35) | (1 << 38)
 )
+VIEW_CHANNEL, SEND_MESSAGES, EMBED_LINKS, ATTACH_FILES = 1 << 10, 1 << 11, 1 << 14, 1 << 15
+CREATE_PUBLIC_THREADS, SEND_MESSAGES_IN_THREADS = 1 << 35, 1 << 38
+# What the README's invite URL grants the bot's managed role (plus Read Message History).
+BOT_PERMISSIONS = (
+    VIEW_CHANNEL
+    | SEND_MESSAGES
+    | EMBED_LINKS
+    | ATTACH_FILES
+    | (1 << 16)
+    | CREATE_PUBLIC_THREADS
+    | SEND_MESSAGES_IN_THREADS
+)
 ACK_DEADLINE_S = 3.0
 EPHEMERAL = 64
 
@@ -54,9 +66,23 @@ class FakeGuild:
     owner_id: int
     channels: dict[str, int] = field(default_factory=dict)
     roles: dict[str, int] = field(default_factory=dict)
+    locale: str = "en-GB"  # preferred_locale; interactions carry it as guild_locale
+    system_channel: str | None = None
+    voice_channels: set[str] = field(default_factory=set)  # these channels are voice (type 2)
+    everyone_permissions: int = MEMBER_PERMISSIONS
+    bot_role_id: int = 0  # the managed role Discord gives the bot when it is invited
+    bot_permissions: int = BOT_PERMISSIONS
+    overwrites: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # channel name -> overwrites
 
     def channel(self, name: str = "general") -> int:
         return self.channels[name]
+
+    def overwrite(self, channel: str, *, deny: int = 0, allow: int = 0, role_id: int | None = None) -> None:
+        """A channel permission overwrite for a role (default @everyone, whose role id is the guild's id)."""
+        target = str(role_id if role_id is not None else self.id)
+        rows = [o for o in self.overwrites.get(channel, []) if o["id"] != target]
+        rows.append({"id": target, "type": 0, "allow": str(allow), "deny": str(deny)})
+        self.overwrites[channel] = rows
 
 
 class MessageBody:

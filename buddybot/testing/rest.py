@@ -143,6 +143,8 @@ class DiscordRest:
                 )
                 for c in body
             ]
+        if call.path == "/users/@me/channels" and method == "POST":
+            return 200, self._dm_channel(int(body["recipient_id"]))
         if parts[0] == "channels":
             channel_id = int(parts[1])
             if method == "POST" and parts[2:] == ["messages"]:
@@ -198,6 +200,13 @@ class DiscordRest:
             sent.deleted = True
             return 204, None
         return 200, self._message_payload(sent)
+
+    def _dm_channel(self, user_id: int) -> dict[str, Any]:
+        """Open (or reopen) the bot's direct-message channel with a user; its messages are recorded as any."""
+        dms: dict[int, int] = self.__dict__.setdefault("dm_channels", {})
+        channel_id = dms.setdefault(user_id, self.next_id())
+        recipient = {"id": str(user_id), "username": f"user{user_id}", "discriminator": "0", "avatar": None}
+        return {"id": str(channel_id), "type": 1, "last_message_id": None, "recipients": [recipient]}
 
     def _guild_of_channel(self, channel_id: int) -> str | None:
         for guild in self.guilds.values():
