@@ -111,7 +111,7 @@ async def simulate(
                 requester = members + 1 + i % REQUESTERS
                 opened = await referrals.open_need(db, GUILD, requester, skill=SKILL, when="today", now=now)
                 message_id += 1
-                await referrals.record_post(db, opened.state.need.id, 500, message_id, None)
+                await referrals.record_post(db, GUILD, opened.state.need.id, 500, message_id, None)
             totals, busiest = await db.read(_pings_per_day)
         finally:
             await db.close()
@@ -170,7 +170,7 @@ async def simulate_window(
                     db, GUILD, requester, skill=SKILL, when="next week", now=posted
                 )
                 need_id = opened.state.need.id
-                await referrals.record_post(db, need_id, 500, 10_000 + i, None)
+                await referrals.record_post(db, GUILD, need_id, 500, 10_000 + i, None)
                 answers = sorted(
                     (_delay(rng, user in fast), user) for user in opened.pinged if rng.random() < VOLUNTEER_P
                 )

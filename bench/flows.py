@@ -141,6 +141,8 @@ async def _simultaneous(
     need, floor = Need(slices, scale), Noop()
     await need.setup(world, n * reps)
     before = rows(world)
+    retries = getattr(world.bot.db, "retries", None)  # PostgreSQL: serialization failures run again
+    retried_before = sum(retries.values()) if retries is not None else 0
     need_ms, floor_ms, ratios = [], [], []
     posted = acked = 0
     for rep in range(reps):
@@ -180,6 +182,7 @@ async def _simultaneous(
         "posts": posted,
         "expected": expected,
         "ok": acked == expected and added == expected and posted == expected,
+        **({"retries": sum(retries.values()) - retried_before} if retries is not None else {}),
     }
 
 

@@ -208,7 +208,9 @@ def markdown(r: dict[str, Any]) -> str:
                 f"| {x['n']} simultaneous /need ×{x['repetitions']} | {x['need_ms']:,.0f} ms vs {x['floor_ms']:,.0f} ms "
                 f"for {x['n']} no-ops ({x['ratio']:.2f}×), {x['interactions_per_s']:,}/s; of {x['expected']:,} asked: "
                 f"{x['acknowledged']:,} acknowledged within Discord's 3 s, {x['needs_added']:,} stored, "
-                f"{x['posts']:,} posted: {'ok' if x['ok'] else 'WRONG'} |"
+                f"{x['posts']:,} posted"
+                + (f", {x['retries']:,} units run again after a serialization failure" if "retries" in x else "")
+                + f": {'ok' if x['ok'] else 'WRONG'} |"
             )
         if "mixed" in b:
             x = b["mixed"]

@@ -17,7 +17,7 @@ from buddybot.models import Actor, Record, utc_iso
 from buddybot.storage import config as config_sql
 from buddybot.storage import referrals as sql
 from buddybot.storage import registry as registry_sql
-from buddybot.storage.db import Database
+from buddybot.storage.db import Database, queued
 from buddybot.text import clean_text, visible
 from buddybot.when import DateWindow, guild_locale, parse_when, today_in
 
@@ -181,6 +181,7 @@ async def current_state(db: Database, guild_id: int, need_id: int, *, now: datet
 
 
 # -- asking ------------------------------------------------------------------------------------------------
+@queued(lambda guild_id, *_: guild_id)  # every new need bumps the guild's roll-ups and members' ping counters
 def _open(
     conn: sqlite3.Connection,
     guild_id: int,
@@ -250,20 +251,45 @@ async def open_need(
     return await db.write(_open, guild_id, requester_id, name, when, text, where, now, locale)
 
 
-async def record_post(
-    db: Database, need_id: int, channel_id: int, message_id: int, thread_id: int | None
+# The need's own row and the ping counters again: queued with the guild's new needs (see `_open`).
+@queued(lambda guild_id, *_: guild_id)
+def _record_post(
+    conn: sqlite3.Connection,
+    guild_id: int,
+    need_id: int,
+    channel_id: int,
+    message_id: int,
+    thread_id: int | None,
 ) -> None:
-    await db.write(sql.set_post, need_id, channel_id, message_id, thread_id)
+    sql.set_post(conn, guild_id, need_id, channel_id, message_id, thread_id)
 
 
-async def record_thread(db: Database, need_id: int, thread_id: int | None) -> None:
+@queued(lambda guild_id, *_: guild_id)
+def _record_thread(conn: sqlite3.Connection, guild_id: int, need_id: int, thread_id: int | None) -> None:
+    sql.set_thread(conn, guild_id, need_id, thread_id)
+
+
+@queued(lambda guild_id, *_: guild_id)
+def _discard(conn: sqlite3.Connection, guild_id: int, need_id: int) -> None:
+    row = sql.get_need(conn, need_id)
+    if row is not None and row["guild_id"] == guild_id:
+        sql.delete_need(conn, need_id)
+
+
+async def record_post(
+    db: Database, guild_id: int, need_id: int, channel_id: int, message_id: int, thread_id: int | None
+) -> None:
+    await db.write(_record_post, guild_id, need_id, channel_id, message_id, thread_id)
+
+
+async def record_thread(db: Database, guild_id: int, need_id: int, thread_id: int | None) -> None:
     """Only when the thread could not be made (record_post assumed the message's id)."""
-    await db.write(sql.set_thread, need_id, thread_id)
+    await db.write(_record_thread, guild_id, need_id, thread_id)
 
 
-async def discard_need(db: Database, need_id: int) -> None:
+async def discard_need(db: Database, guild_id: int, need_id: int) -> None:
     """The post could not be made: forget the request and give the pinged members their counters back."""
-    await db.write(sql.delete_need, need_id)
+    await db.write(_discard, guild_id, need_id)
 
 
 def _open_needs(conn: sqlite3.Connection, guild_id: int, user_id: int) -> list[OpenNeed]:

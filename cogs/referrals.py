@@ -159,17 +159,17 @@ class Referrals(commands.Cog, name=COG_NAME):
                     busy=channel_is_busy(self.bot, channel_id),
                 )
         except POST_ERRORS as error:
-            await referrals.discard_need(self.bot.db, need.id)  # nobody will see it: keep nothing
+            await referrals.discard_need(self.bot.db, guild_id, need.id)  # nobody will see it: keep nothing
             log.warning("could not post need %s in channel %s: %r", need.id, channel_id, error)
             if not here:
                 await reply(interaction, post_failure(error, channel_id))
                 return
             raise
         except BaseException:
-            await referrals.discard_need(self.bot.db, need.id)
+            await referrals.discard_need(self.bot.db, guild_id, need.id)
             raise
         # A thread started from a message has the message's id; it is made after the member has the answer.
-        await referrals.record_post(self.bot.db, need.id, channel_id, message.id, message.id)
+        await referrals.record_post(self.bot.db, guild_id, need.id, channel_id, message.id, message.id)
         if not here:
             url = jump_url(guild_id, channel_id, message.id)
             if opened.pinged:
@@ -187,7 +187,7 @@ class Referrals(commands.Cog, name=COG_NAME):
                 f"{url}\nI {who}. Pick a volunteer from the post's menu when people offer.",
             )
         if await self._thread(message, need) is None:
-            await referrals.record_thread(self.bot.db, need.id, None)
+            await referrals.record_thread(self.bot.db, need.guild_id, need.id, None)
 
     @staticmethod
     def _post_body(opened: Opened) -> dict[str, Any]:

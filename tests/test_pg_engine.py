@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from contextlib import closing
 
 import psycopg
 import pytest
 
 from buddybot.storage import pg
-from buddybot.storage.db import Database
+from buddybot.storage.db import Database, queued
 from tests.conftest import require_pg
 
 
@@ -70,6 +71,36 @@ async def test_racing_writers_are_serialized_by_retries_not_lost(url: str) -> No
         assert (
             await db.read(lambda c: c.execute("SELECT value FROM meta WHERE key = 'n'").fetchone()[0]) == "50"
         )
+    finally:
+        await db.close()
+
+
+async def test_queued_units_of_one_key_run_one_at_a_time_and_are_never_retried(url: str) -> None:
+    """The same 50 read-modify-writes marked `queued` on one key: they wait for each other in the process
+    (never two at once on the pool's connections), so none fails SERIALIZABLE and runs again."""
+    db = Database(url)
+    await db.open()
+    try:
+        await db.write(lambda c: c.execute("INSERT INTO meta (key, value) VALUES ('n', '0')"))
+        guard, running, most = threading.Lock(), 0, 0
+
+        @queued(lambda key: key)
+        def bump(conn, key: int) -> None:
+            nonlocal running, most
+            with guard:
+                running += 1
+                most = max(most, running)
+            try:
+                n = int(conn.execute("SELECT value FROM meta WHERE key = 'n'").fetchone()[0])
+                conn.execute("UPDATE meta SET value = ? WHERE key = 'n'", (str(n + 1),))
+            finally:
+                with guard:
+                    running -= 1
+
+        await asyncio.gather(*(db.write(bump, 7) for _ in range(50)))
+        assert await db.read(lambda c: c.execute("SELECT value FROM meta WHERE key = 'n'").fetchone()[0]) == "50"
+        assert most == 1
+        assert not db.retries
     finally:
         await db.close()
 

@@ -45,6 +45,24 @@ def migration_files() -> list[tuple[int, str, str]]:
     return found
 
 
+def queued(key: Callable[..., int]) -> Callable[[Unit[T]], Unit[T]]:
+    """Mark a write unit whose concurrent runs collide on the same rows (a guild's roll-up counters, its
+    members' ping counters): `key(*args)`, the unit's arguments after `conn`, names its queue (the guild).
+
+    On PostgreSQL two such units with one key would run side by side and one would fail SERIALIZABLE and
+    run again (under a burst, again and again); instead the process runs them one after another, waiting
+    on the event loop, not in a pool thread, so other units keep the pool. Correctness never depends on
+    it: each unit is still SERIALIZABLE and retried (another process, a scheduler job, may still collide).
+    SQLite runs one writer at a time anyway, so there it changes nothing.
+    """
+
+    def mark(fn: Unit[T]) -> Unit[T]:
+        fn.queue_key = key  # type: ignore[attr-defined]
+        return fn
+
+    return mark
+
+
 def _configure(conn: sqlite3.Connection) -> None:
     conn.row_factory = sqlite3.Row
     conn.execute("PRAGMA journal_mode = WAL")

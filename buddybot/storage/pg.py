@@ -12,7 +12,7 @@ import functools
 import random
 import re
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 import psycopg
@@ -174,9 +174,17 @@ def connect(url: str) -> PgConnection:
 RETRYABLE = (errors.SerializationFailure, errors.DeadlockDetected)
 
 
-def run_unit(conn: PgConnection, write: bool, fn, args: tuple[Any, ...], attempts: int = 30) -> Any:
+def run_unit(
+    conn: PgConnection,
+    write: bool,
+    fn,
+    args: tuple[Any, ...],
+    attempts: int = 30,
+    on_retry: Callable[[], None] | None = None,
+) -> Any:
     """One unit of work in one transaction. Writes are SERIALIZABLE, so a unit behaves as if it ran alone
-    (as under SQLite's single writer); a serialization failure rolls back and runs the unit again."""
+    (as under SQLite's single writer); a serialization failure rolls back and runs the unit again
+    (`on_retry` is told each time)."""
     begin = (
         "BEGIN ISOLATION LEVEL SERIALIZABLE" if write else "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
     )
@@ -190,6 +198,8 @@ def run_unit(conn: PgConnection, write: bool, fn, args: tuple[Any, ...], attempt
             conn.raw.execute("ROLLBACK")
             if attempt == attempts - 1:
                 raise
+            if on_retry is not None:
+                on_retry()
             time.sleep(random.uniform(0, 0.002 * (attempt + 1)))
         except BaseException:
             if not conn.raw.closed:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import collections
 import logging
 import queue
+import threading
+import weakref
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -28,6 +31,10 @@ class PostgresDatabase(Database):
     def __init__(self, path: str | Path, pool_size: int = 4) -> None:
         self.path = str(path)
         self.round_trips = 0
+        self.retries: collections.Counter[str] = collections.Counter()  # serialization failures, by unit
+        self._retries_lock = threading.Lock()
+        # queued units' turns by key (a guild); weak: a guild's lock goes when nobody holds or awaits it
+        self._queues: weakref.WeakValueDictionary[int, asyncio.Lock] = weakref.WeakValueDictionary()
         self._pool_size = pool_size
         self._idle: queue.SimpleQueue[pg.PgConnection] = queue.SimpleQueue()
         self._executor: ThreadPoolExecutor | None = None
@@ -72,18 +79,31 @@ class PostgresDatabase(Database):
         if self._executor is None:
             raise RuntimeError("database is not open")
         self.round_trips += 1
-        return await asyncio.get_running_loop().run_in_executor(self._executor, self._unit, write, fn, args)
+        loop = asyncio.get_running_loop()
+        key = getattr(fn, "queue_key", None) if write else None
+        if key is None:
+            return await loop.run_in_executor(self._executor, self._unit, write, fn, args)
+        # A `queued` unit (storage/db.py): one at a time per key, waiting here rather than in a pool thread.
+        queue_id = key(*args)
+        turn = self._queues.get(queue_id)
+        if turn is None:
+            turn = self._queues[queue_id] = asyncio.Lock()
+        async with turn:
+            return await loop.run_in_executor(self._executor, self._unit, write, fn, args)
 
     def _unit(self, write: bool, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
         conn = self._idle.get()
         try:
             if conn.raw.broken or conn.raw.closed:  # the server went away earlier: try a fresh connection
-                conn = pg.connect(
-                    self.path
-                )  # (if this raises, the old one goes back and the next unit retries)
-            return pg.run_unit(conn, write, fn, args)
+                # (if this raises, the old one goes back and the next unit retries)
+                conn = pg.connect(self.path)
+            return pg.run_unit(conn, write, fn, args, on_retry=lambda: self._retried(fn))
         finally:
             self._idle.put(conn)
+
+    def _retried(self, fn: Callable[..., Any]) -> None:
+        with self._retries_lock:
+            self.retries[getattr(fn, "__qualname__", repr(fn))] += 1
 
     async def backup(self, target: str | Path, progress: Any = None) -> None:
         raise RuntimeError("on PostgreSQL use pg_dump, or `buddybot db copy` to a SQLite file")

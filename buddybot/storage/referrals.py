@@ -276,16 +276,21 @@ def open_needs_of(conn: sqlite3.Connection, guild_id: int, user_id: int) -> list
     ).fetchall()
 
 
-def set_thread(conn: sqlite3.Connection, need_id: int, thread_id: int | None) -> None:
-    conn.execute("UPDATE needs SET thread_id = ? WHERE id = ?", (thread_id, need_id))
+def set_thread(conn: sqlite3.Connection, guild_id: int, need_id: int, thread_id: int | None) -> None:
+    conn.execute("UPDATE needs SET thread_id = ? WHERE guild_id = ? AND id = ?", (thread_id, guild_id, need_id))
 
 
 def set_post(
-    conn: sqlite3.Connection, need_id: int, channel_id: int, message_id: int, thread_id: int | None
+    conn: sqlite3.Connection,
+    guild_id: int,
+    need_id: int,
+    channel_id: int,
+    message_id: int,
+    thread_id: int | None,
 ) -> None:
     conn.execute(
-        "UPDATE needs SET channel_id = ?, message_id = ?, thread_id = ? WHERE id = ?",
-        (channel_id, message_id, thread_id, need_id),
+        "UPDATE needs SET channel_id = ?, message_id = ?, thread_id = ? WHERE guild_id = ? AND id = ?",
+        (channel_id, message_id, thread_id, guild_id, need_id),
     )
 
 
