@@ -51,6 +51,9 @@ async def main(db_target: str) -> None:
                 print(f"ran {job.id}", flush=True)
             if claimed:
                 await db.write(scheduler.finish, [job.id for job, _ in claimed], datetime.now(UTC))
+                # A real process delivers between claims; without a pause, a process that got "go" first
+                # could take all 120 jobs before the other wakes on a loaded machine (no race to test).
+                await asyncio.sleep(0.01)
             if not claimed and await db.read(_due) == 0:
                 break
         print("finished", flush=True)
