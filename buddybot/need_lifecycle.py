@@ -93,3 +93,14 @@ def record_speed(
 ) -> None:
     seconds = max(0, int((now - datetime.fromisoformat(posted_at)).total_seconds()))
     sql.record_answer(conn, guild_id, user_id, seconds)
+
+
+def count_if_fast(conn: sqlite3.Connection, guild_id: int, receiver_id: int, now: datetime) -> None:
+    """In the pick's unit: if the receiver is in the fastest tenth of responders (as of today's threshold),
+    count the referral for /stats' "fastest decile's share" in the five periods containing now (UTC)."""
+    from buddybot.stats import PERIODS, period_start  # stats reads this module's storage; import when used
+
+    today = now.astimezone(UTC).date()
+    if sql.is_fast_responder(conn, guild_id, receiver_id, today.isoformat()):
+        starts = [(p[0], start.isoformat() if (start := period_start(p, today)) else "") for p in PERIODS]
+        sql.count_fast_referral(conn, guild_id, starts)

@@ -390,6 +390,7 @@ def _pick(
     referral_id = sql.insert_referral(
         conn, need_id, guild_id, need.requester_id, volunteer_id, need.skill, stamp
     )
+    lifecycle.count_if_fast(conn, guild_id, volunteer_id, now)
     return _state(conn, need_id, now).model_copy(update={"referral_id": referral_id})
 
 

@@ -81,7 +81,7 @@ def _middle(values: list[float]) -> float:
 
 
 def after_handshake(
-    conn: sqlite3.Connection, guild_id: int, start: date | None, today: date
+    conn: sqlite3.Connection, guild_id: int, start: date | None, today: date, counts: dict[str, int]
 ) -> AfterHandshake:
     lo, hi = start.isoformat() if start else "", (today + timedelta(days=1)).isoformat()
     rows = outcomes_sql.outcomes_between(conn, guild_id, lo, hi)
@@ -100,13 +100,13 @@ def after_handshake(
         for c, v in sorted(by_currency.items())
     ]
     sent, nudged, filled = outcomes_sql.nudged_between(conn, guild_id, lo, hi)
-    receivers = outcomes_sql.receivers_between(conn, guild_id, lo, hi)
-    fastest = set(lifecycle_sql.fastest_decile(conn, guild_id))
+    fastest = lifecycle_sql.fastest_decile(conn, guild_id)
     return AfterHandshake(
         won=len(won), no_deal=len(rows) - len(won),
         median_days_to_outcome=round(_middle(days), 1) if days else None, values=values,
         nudges_sent=sent, nudged_requests=nudged, nudged_filled=filled,
-        referrals=len(receivers), to_fastest_decile=sum(1 for r in receivers if r in fastest),
+        # whether the receiver was in the fastest tenth is decided at pick time and counted then
+        referrals=counts["referrals"], to_fastest_decile=counts["ref_fast"],
         fastest_decile_size=len(fastest),
     )  # fmt: skip
 
@@ -257,7 +257,7 @@ def compute(conn: sqlite3.Connection, guild_id: int, period: str, now: datetime)
         shoutouts=counts["shoutouts"],
         weekly=_weeks(sql.weekly(conn, guild_id, chart_from.isoformat()), chart_from, this_monday,
                       trim=start is None),
-        after=after_handshake(conn, guild_id, start, today),
+        after=after_handshake(conn, guild_id, start, today, counts),
         **_groupbuy_figures(conn, guild_id, kind, key),
         sharing=sharing_stats.compute(conn, guild_id, kind, key),
     )  # fmt: skip

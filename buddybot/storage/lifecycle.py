@@ -64,3 +64,51 @@ def fastest_decile(conn: sqlite3.Connection, guild_id: int) -> list[int]:
     ).fetchall()
     size = (len(rows) + 9) // 10
     return [r[0] for r in rows[:size]]
+
+
+# -- the fastest decile's share in /stats, counted at pick time (so /stats never reads the period's rows) ---
+def fast_threshold(conn: sqlite3.Connection, guild_id: int, today: str) -> float | None:
+    """The slowest mean answer time (seconds) still inside the fastest tenth of responders. Recomputed at
+    most once a day per guild (one sort of the guild's responders) and kept in `meta`."""
+    key = f"fast_threshold:{guild_id}"
+    row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+    day, _, stored = (row[0] if row else "").partition(" ")
+    if day == today:
+        return float(stored) if stored else None
+    responders = conn.execute(
+        "SELECT count(*) FROM responder_speed WHERE guild_id = ? AND answers > 0", (guild_id,)
+    ).fetchone()[0]
+    threshold = None
+    if responders:
+        found = conn.execute(
+            "SELECT CAST(seconds_total AS REAL) / answers FROM responder_speed WHERE guild_id = ? AND answers > 0 "
+            "ORDER BY 1 LIMIT 1 OFFSET ?",
+            (guild_id, (responders + 9) // 10 - 1),
+        ).fetchone()
+        threshold = float(found[0]) if found else None
+    value = f"{today} {'' if threshold is None else repr(threshold)}"
+    conn.execute(
+        "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        (key, value),
+    )
+    return threshold
+
+
+def is_fast_responder(conn: sqlite3.Connection, guild_id: int, user_id: int, today: str) -> bool:
+    threshold = fast_threshold(conn, guild_id, today)
+    if threshold is None:
+        return False
+    row = conn.execute(
+        "SELECT CAST(seconds_total AS REAL) / answers FROM responder_speed "
+        "WHERE guild_id = ? AND user_id = ? AND answers > 0",
+        (guild_id, user_id),
+    ).fetchone()
+    return row is not None and float(row[0]) <= threshold
+
+
+def count_fast_referral(conn: sqlite3.Connection, guild_id: int, periods: list[tuple[str, str]]) -> None:
+    conn.executemany(
+        "INSERT INTO stat_counts (guild_id, metric, key, kind, start, value) VALUES (?, 'ref_fast', '', ?, ?, 1) "
+        "ON CONFLICT (guild_id, metric, key, kind, start) DO UPDATE SET value = stat_counts.value + 1",
+        [(guild_id, kind, start) for kind, start in periods],
+    )

@@ -79,13 +79,3 @@ def nudged_between(conn: sqlite3.Connection, guild_id: int, start: str, end: str
         (guild_id, start, end),
     ).fetchone()
     return row[0], row[1], row[2]
-
-
-def receivers_between(conn: sqlite3.Connection, guild_id: int, start: str, end: str) -> list[int]:
-    return [
-        r[0]
-        for r in conn.execute(
-            "SELECT to_id FROM referrals WHERE guild_id = ? AND created_at >= ? AND created_at < ?",
-            (guild_id, start, end),
-        )
-    ]

@@ -12,6 +12,7 @@ SCALARS = (
     "profiles", "needs_posted", "needs_filled", "needs_expired", "referrals",
     "agr_proposed", "agr_agreed", "agr_completed", "agr_cancelled",
     "again_answers", "again_yes", "repeat_ref_pairs", "repeat_agr_pairs", "shoutouts",
+    "ref_fast",  # counted in the pick's unit (buddybot/storage/lifecycle.py), not by a trigger
 )  # fmt: skip
 _SCALAR_SQL = (
     "SELECT metric, value FROM stat_counts "
