@@ -9,7 +9,7 @@ import re
 import sqlite3
 from datetime import datetime, timedelta
 
-from buddybot import scheduler
+from buddybot import scheduler, stats
 from buddybot.allocation import Allocation
 from buddybot.groupbuy_terms import money, plain_amount, tier_for
 from buddybot.groupbuys import (
@@ -20,7 +20,6 @@ from buddybot.groupbuys import (
     REMIND,
     Snapshot,
     allocation_of,
-    period_starts,
     progress_of,
     snapshot_in,
 )
@@ -114,7 +113,8 @@ def close_at_deadline(conn: sqlite3.Connection, job: Job, now: datetime) -> Outc
         sql.set_allocated(conn, buy.guild_id, buy.id, [(s.user_id, s.allocated) for s in alloc.shares])
         _, price = tier_for(terms.tiers, alloc.units)
         deltas |= {"gb_succeeded": 1, "gb_saving": alloc.units * (terms.tiers[0][1] - price)}
-    sql.bump_stats(conn, buy.guild_id, period_starts(now), deltas)
+    for metric, delta in deltas.items():
+        stats.bump(conn, buy.guild_id, now, metric, delta=delta)
     if scheduler.quiet_until(now, config_sql.get_config(conn, buy.guild_id).timezone) is not None:
         scheduler.schedule(conn, buy.guild_id, ANNOUNCE, buy.id, now, now)
         return Outcome(refresh=[("groupbuy", buy.id)])

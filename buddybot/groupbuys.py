@@ -109,13 +109,6 @@ def _load(conn: sqlite3.Connection, guild_id: int, buy_id: int) -> GroupBuy:
     return buy
 
 
-def period_starts(now: datetime) -> dict[str, str]:
-    today = now.astimezone(UTC).date()
-    return {
-        p[0]: (start.isoformat() if (start := stats.period_start(p, today)) else "") for p in stats.PERIODS
-    }
-
-
 def deadline_from(text: str, tz_name: str, now: datetime, locale: str | None = None) -> datetime:
     """A when-expression's last day, at 20:00 guild time, as UTC; in the future and within 60 days.
     `locale` decides how numeric dates read ("12/20" in en-US)."""
@@ -157,7 +150,7 @@ def _start(
     )
     buy = _load(conn, guild_id, buy_id)
     _schedule_jobs(conn, buy, deadline, now, tag="")
-    sql.bump_stats(conn, guild_id, period_starts(now), {"gb_started": 1})
+    stats.bump(conn, guild_id, now, "gb_started")
     return snapshot_in(conn, guild_id, buy_id)
 
 

@@ -19,7 +19,8 @@ from buddybot import scheduler
 from buddybot.loan_states import Event, State, TransitionError, next_state
 from buddybot.models import utc_iso
 from buddybot.scheduler import Notice, Outcome
-from buddybot.sharing import UNIT, amount, bump, date_text, local_moment, plain, release, sharing_channel
+from buddybot.sharing import UNIT, amount, date_text, local_moment, plain, release, sharing_channel
+from buddybot.stats import bump
 from buddybot.storage import config as config_sql
 from buddybot.storage import sharing as sql
 from buddybot.storage import sharing_tallies as tallies_sql

@@ -19,7 +19,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
-from buddybot import scheduler
+from buddybot import scheduler, stats
 from buddybot.models import GuildConfig, utc_iso
 from buddybot.storage import lifecycle as sql
 
@@ -98,9 +98,5 @@ def record_speed(
 def count_if_fast(conn: sqlite3.Connection, guild_id: int, receiver_id: int, now: datetime) -> None:
     """In the pick's unit: if the receiver is in the fastest tenth of responders (as of today's threshold),
     count the referral for /stats' "fastest decile's share" in the five periods containing now (UTC)."""
-    from buddybot.stats import PERIODS, period_start  # stats reads this module's storage; import when used
-
-    today = now.astimezone(UTC).date()
-    if sql.is_fast_responder(conn, guild_id, receiver_id, today.isoformat()):
-        starts = [(p[0], start.isoformat() if (start := period_start(p, today)) else "") for p in PERIODS]
-        sql.count_fast_referral(conn, guild_id, starts)
+    if sql.is_fast_responder(conn, guild_id, receiver_id, now.astimezone(UTC).date().isoformat()):
+        stats.bump(conn, guild_id, now, "ref_fast")

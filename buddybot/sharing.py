@@ -22,7 +22,6 @@ from buddybot.scheduler import Notice
 from buddybot.storage import config as config_sql
 from buddybot.storage import moderation as moderation_sql
 from buddybot.storage import sharing as sql
-from buddybot.storage import sharing_tallies as tallies_sql
 from buddybot.storage import sharing_waits as waits_sql
 from buddybot.storage.db import Database
 from buddybot.storage.sharing import Item, Loan
@@ -76,26 +75,6 @@ def amount(kind: str, quantity: int) -> str:
 def local_moment(day: date, at: time, tz_name: str) -> datetime:
     """`at` o'clock on `day` in the guild's zone, as a UTC instant (when a reminder or deadline falls due)."""
     return datetime.combine(day, at, tzinfo=ZoneInfo(tz_name)).astimezone(UTC)
-
-
-def periods(at: datetime) -> list[tuple[str, str]]:
-    """The five /stats periods containing `at` (UTC calendar), as the roll-ups name them."""
-    day = at.astimezone(UTC).date()
-    quarter = date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
-    return [
-        ("w", (day - timedelta(days=day.weekday())).isoformat()),
-        ("m", day.replace(day=1).isoformat()),
-        ("q", quarter.isoformat()),
-        ("y", date(day.year, 1, 1).isoformat()),
-        ("a", ""),
-    ]
-
-
-def bump(
-    conn: sqlite3.Connection, guild_id: int, at: datetime, metric: str, key: str = "", delta: int = 1
-) -> None:
-    """A /stats counter, in the same unit as the event it counts (no triggers: portable SQL)."""
-    tallies_sql.bump_stat(conn, guild_id, periods(at), metric, key, delta)
 
 
 def sharing_channel(conn: sqlite3.Connection, guild_id: int, fallback: int | None) -> int | None:

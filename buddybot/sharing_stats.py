@@ -10,7 +10,6 @@ from datetime import date
 
 from buddybot.models import Record
 from buddybot.storage import sharing as sql
-from buddybot.storage import sharing_tallies as tallies_sql
 from buddybot.storage import stats as stats_sql
 
 TOP = 5
@@ -55,7 +54,7 @@ def median_of(histogram: list[tuple[int, int]]) -> float | None:
 
 
 def compute(conn: sqlite3.Connection, guild_id: int, kind: str, start: str) -> SharingStats:
-    counts = tallies_sql.stat_values(conn, guild_id, kind, start, SCALARS)
+    counts = stats_sql.values(conn, guild_id, kind, start, SCALARS)
     overdue_now, late = sql.overdue(conn, guild_id, OVERDUE_SHOWN)
     days = stats_sql.histogram(conn, guild_id, kind, start, "share_days")
     return SharingStats(

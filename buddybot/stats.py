@@ -157,6 +157,20 @@ class Stats(Record):
         return self.again_yes / self.again_answers if self.again_answers else None
 
 
+def periods_containing(at: datetime) -> list[tuple[str, str]]:
+    """The five periods containing `at` (UTC calendar) as the roll-ups name them: (w|m|q|y|a, start)."""
+    today = at.astimezone(UTC).date()
+    return [(p[0], start.isoformat() if (start := period_start(p, today)) else "") for p in PERIODS]
+
+
+def bump(
+    conn: sqlite3.Connection, guild_id: int, at: datetime, metric: str, key: str = "", delta: int = 1
+) -> None:
+    """A /stats counter, in the same unit as the event it counts (no triggers: portable SQL)."""
+    if delta:
+        sql.bump(conn, guild_id, periods_containing(at), metric, key, delta)
+
+
 def period_start(period: str, today: date) -> date | None:
     """First day of the calendar period containing `today` (None for all time)."""
     if period == "week":
@@ -264,7 +278,7 @@ def compute(conn: sqlite3.Connection, guild_id: int, period: str, now: datetime)
 
 
 def _groupbuy_figures(conn: sqlite3.Connection, guild_id: int, kind: str, key: str) -> dict[str, int | str]:
-    found = groupbuys_sql.stat_figures(conn, guild_id, kind, key)
+    found = sql.values(conn, guild_id, kind, key, groupbuys_sql.STAT_METRICS)
     return {
         "groupbuys_started": found["gb_started"], "groupbuys_succeeded": found["gb_succeeded"],
         "groupbuy_units": found["gb_units"], "groupbuy_saving": found["gb_saving"],

@@ -271,30 +271,6 @@ def joined_count(conn: sqlite3.Connection, guild_id: int, user_id: int) -> int:
 STAT_METRICS = ("gb_started", "gb_succeeded", "gb_units", "gb_saving")
 
 
-def bump_stats(
-    conn: sqlite3.Connection, guild_id: int, starts: dict[str, str], deltas: dict[str, int]
-) -> None:
-    """Add to the roll-up counters of every period kind (w, m, q, y, a -> period start)."""
-    conn.executemany(
-        "INSERT INTO stat_counts (guild_id, metric, key, kind, start, value) VALUES (?, ?, '', ?, ?, ?) "
-        "ON CONFLICT (guild_id, metric, key, kind, start) DO UPDATE SET value = stat_counts.value + excluded.value",
-        [(guild_id, metric, kind, start, delta) for metric, delta in deltas.items() if delta
-         for kind, start in starts.items()],
-    )  # fmt: skip
-
-
-def stat_figures(conn: sqlite3.Connection, guild_id: int, kind: str, start: str) -> dict[str, int]:
-    marks = ", ".join("?" for _ in STAT_METRICS)
-    found = dict(
-        conn.execute(
-            f"SELECT metric, value FROM stat_counts WHERE guild_id = ? AND metric IN ({marks}) AND key = '' "
-            "AND kind = ? AND start = ?",
-            (guild_id, *STAT_METRICS, kind, start),
-        ).fetchall()
-    )
-    return {metric: found.get(metric, 0) for metric in STAT_METRICS}
-
-
 # -- /privacy -----------------------------------------------------------------------------------------------
 ERASED = "(erased)"
 

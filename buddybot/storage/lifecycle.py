@@ -104,11 +104,3 @@ def is_fast_responder(conn: sqlite3.Connection, guild_id: int, user_id: int, tod
         (guild_id, user_id),
     ).fetchone()
     return row is not None and float(row[0]) <= threshold
-
-
-def count_fast_referral(conn: sqlite3.Connection, guild_id: int, periods: list[tuple[str, str]]) -> None:
-    conn.executemany(
-        "INSERT INTO stat_counts (guild_id, metric, key, kind, start, value) VALUES (?, 'ref_fast', '', ?, ?, 1) "
-        "ON CONFLICT (guild_id, metric, key, kind, start) DO UPDATE SET value = stat_counts.value + 1",
-        [(guild_id, kind, start) for kind, start in periods],
-    )

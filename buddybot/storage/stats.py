@@ -79,3 +79,37 @@ def totals(conn: sqlite3.Connection, guild_id: int) -> tuple[int, int, int]:
         ).fetchall()
     )
     return (profiles[0] if profiles else 0), found.get("offering", 0), found.get("skills", 0)
+
+
+# -- counters kept in the event's own unit (features without triggers: sharing, group buys, lifecycle) ----
+def bump(
+    conn: sqlite3.Connection, guild_id: int, periods: list[tuple[str, str]], metric: str, key: str, delta: int
+) -> None:
+    """Add `delta` to a counter in each (kind, start) period; keyed counters keep only their latest period
+    of each kind (as the trigger-kept roll-ups do), so their number is bounded by the keys."""
+    for kind, start in periods:
+        conn.execute(
+            "INSERT INTO stat_counts (guild_id, kind, start, metric, key, value) VALUES (?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (guild_id, metric, key, kind, start) DO UPDATE SET value = stat_counts.value + excluded.value",
+            (guild_id, kind, start, metric, key, delta),
+        )
+        if key and kind != "a":
+            conn.execute(
+                "DELETE FROM stat_counts WHERE guild_id = ? AND metric = ? AND key = ? AND kind = ? AND start < ?",
+                (guild_id, metric, key, kind, start),
+            )
+
+
+def values(
+    conn: sqlite3.Connection, guild_id: int, kind: str, start: str, metrics: tuple[str, ...]
+) -> dict[str, int]:
+    """Plain (key '') counters of one period, 0 for those never bumped."""
+    marks = ", ".join("?" for _ in metrics)
+    found = dict(
+        conn.execute(
+            f"SELECT metric, value FROM stat_counts WHERE guild_id = ? AND metric IN ({marks}) AND key = '' "
+            "AND kind = ? AND start = ?",
+            (guild_id, *metrics, kind, start),
+        ).fetchall()
+    )
+    return {m: found.get(m, 0) for m in metrics}
