@@ -100,14 +100,13 @@ def after_handshake(
         for c, v in sorted(by_currency.items())
     ]
     sent, nudged, filled = outcomes_sql.nudged_between(conn, guild_id, lo, hi)
-    fastest = lifecycle_sql.fastest_decile(conn, guild_id)
     return AfterHandshake(
         won=len(won), no_deal=len(rows) - len(won),
         median_days_to_outcome=round(_middle(days), 1) if days else None, values=values,
         nudges_sent=sent, nudged_requests=nudged, nudged_filled=filled,
         # whether the receiver was in the fastest tenth is decided at pick time and counted then
         referrals=counts["referrals"], to_fastest_decile=counts["ref_fast"],
-        fastest_decile_size=len(fastest),
+        fastest_decile_size=lifecycle_sql.fastest_decile_size(conn, guild_id),
     )  # fmt: skip
 
 

@@ -55,15 +55,12 @@ def record_answer(conn: sqlite3.Connection, guild_id: int, user_id: int, seconds
     )
 
 
-def fastest_decile(conn: sqlite3.Connection, guild_id: int) -> list[int]:
-    """The tenth of members (rounded up) with the shortest mean time to volunteer, fastest first."""
-    rows = conn.execute(
-        "SELECT user_id FROM responder_speed WHERE guild_id = ? AND answers > 0 "
-        "ORDER BY CAST(seconds_total AS REAL) / answers, user_id",
-        (guild_id,),
-    ).fetchall()
-    size = (len(rows) + 9) // 10
-    return [r[0] for r in rows[:size]]
+def fastest_decile_size(conn: sqlite3.Connection, guild_id: int) -> int:
+    """How many members make the fastest tenth of responders (rounded up): a count, no sort."""
+    responders = conn.execute(
+        "SELECT count(*) FROM responder_speed WHERE guild_id = ? AND answers > 0", (guild_id,)
+    ).fetchone()[0]
+    return (responders + 9) // 10
 
 
 # -- the fastest decile's share in /stats, counted at pick time (so /stats never reads the period's rows) ---
@@ -75,15 +72,13 @@ def fast_threshold(conn: sqlite3.Connection, guild_id: int, today: str) -> float
     day, _, stored = (row[0] if row else "").partition(" ")
     if day == today:
         return float(stored) if stored else None
-    responders = conn.execute(
-        "SELECT count(*) FROM responder_speed WHERE guild_id = ? AND answers > 0", (guild_id,)
-    ).fetchone()[0]
+    size = fastest_decile_size(conn, guild_id)
     threshold = None
-    if responders:
+    if size:
         found = conn.execute(
             "SELECT CAST(seconds_total AS REAL) / answers FROM responder_speed WHERE guild_id = ? AND answers > 0 "
             "ORDER BY 1 LIMIT 1 OFFSET ?",
-            (guild_id, (responders + 9) // 10 - 1),
+            (guild_id, size - 1),
         ).fetchone()
         threshold = float(found[0]) if found else None
     value = f"{today} {'' if threshold is None else repr(threshold)}"
