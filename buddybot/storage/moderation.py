@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 
 from buddybot.models import Record
+from buddybot.storage import directory as directory_sql
 
 
 class AuditEntry(Record):
@@ -51,6 +52,8 @@ def hide(conn: sqlite3.Connection, guild_id: int, user_id: int, now: str) -> boo
         "WHERE members.hidden = 0 RETURNING user_id",
         (guild_id, user_id, now, now),
     ).fetchone()
+    if row is not None:
+        directory_sql.sync_member(conn, guild_id, user_id)  # unlisted from /find and its total
     return row is not None
 
 
@@ -60,6 +63,8 @@ def unhide(conn: sqlite3.Connection, guild_id: int, user_id: int, now: str) -> b
         "RETURNING user_id",
         (now, guild_id, user_id),
     ).fetchone()
+    if row is not None:
+        directory_sql.sync_member(conn, guild_id, user_id)
     return row is not None
 
 

@@ -11,6 +11,7 @@ import sqlite3
 from typing import Any
 
 from buddybot.storage import dialect
+from buddybot.storage import directory as directory_sql
 
 # table -> WHERE clause selecting the member's rows (:g guild, :u user, :k user id as text). Each one
 # is answered from an index (tests/test_privacy.py checks the plans), however big the guild is.
@@ -52,6 +53,7 @@ EXPORTED: dict[str, str] = {
 }
 NOT_PERSONAL = frozenset(
     {"meta", "guild_config", "skills", "skill_aliases", "erasures", "stat_periods", "stat_totals",
+     "directory_counts",  # listed offerers per skill
      # due work: (kind, row id, due time); the text a job says lives there only until it is delivered
      "jobs"}
 )  # fmt: skip
@@ -119,7 +121,10 @@ def new_tombstone(conn: sqlite3.Connection, guild_id: int, now: str) -> int:
 
 def erase_profile(conn: sqlite3.Connection, guild_id: int, user_id: int, now: str) -> bool:
     """Delete profile, offers and availability. A hidden member keeps a bare row so the hide stays in force."""
-    conn.execute("DELETE FROM offers WHERE guild_id = ? AND user_id = ?", (guild_id, user_id))
+    deleted = conn.execute(
+        "DELETE FROM offers WHERE guild_id = ? AND user_id = ? RETURNING skill, dir_key", (guild_id, user_id)
+    ).fetchall()
+    directory_sql.unlist(conn, guild_id, deleted)
     conn.execute("DELETE FROM availability WHERE guild_id = ? AND user_id = ?", (guild_id, user_id))
     conn.execute("DELETE FROM responder_speed WHERE guild_id = ? AND user_id = ?", (guild_id, user_id))
     hidden = conn.execute(

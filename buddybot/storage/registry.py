@@ -7,6 +7,7 @@ from datetime import date, timedelta
 
 from buddybot.models import DirectoryEntry, Offer, Profile, Window
 from buddybot.storage import agreements as agreements_sql
+from buddybot.storage import directory as directory_sql
 from buddybot.storage import shoutouts as shoutouts_sql
 
 
@@ -46,6 +47,7 @@ def upsert_profile(
         "profile_at = COALESCE(members.profile_at, excluded.profile_at) RETURNING *",
         (guild_id, user_id, *vals, now, now, now),
     ).fetchone()
+    directory_sql.sync_member(conn, guild_id, user_id)  # the business name orders the directory
     return _profile(row)
 
 
@@ -128,6 +130,8 @@ def add_offer(
     conn.execute(
         "INSERT INTO skills (guild_id, name) VALUES (?, ?) ON CONFLICT DO NOTHING", (guild_id, skill)
     )
+    if existed is None:
+        directory_sql.sync_member(conn, guild_id, user_id)  # lists the new offer
     count = conn.execute(
         "SELECT count(*) FROM offers WHERE guild_id = ? AND user_id = ?", (guild_id, user_id)
     ).fetchone()[0]
@@ -135,52 +139,19 @@ def add_offer(
 
 
 def remove_offer(conn: sqlite3.Connection, guild_id: int, user_id: int, skill: str) -> bool:
-    cur = conn.execute(
-        "DELETE FROM offers WHERE guild_id = ? AND user_id = ? AND skill = ?", (guild_id, user_id, skill)
-    )
-    return cur.rowcount > 0
+    deleted = conn.execute(
+        "DELETE FROM offers WHERE guild_id = ? AND user_id = ? AND skill = ? RETURNING skill, dir_key",
+        (guild_id, user_id, skill),
+    ).fetchall()
+    directory_sql.unlist(conn, guild_id, deleted)
+    return bool(deleted)
 
 
 def directory(
     conn: sqlite3.Connection, guild_id: int, skill: str, start: date, end: date, limit: int
 ) -> tuple[list[DirectoryEntry], int]:
     """Members offering a skill: explicitly available in the window first, then by business name."""
-    rows = conn.execute(
-        """
-        SELECT o.user_id, m.business, m.area, o.details, m.busy_until,
-               EXISTS (SELECT 1 FROM availability a
-                        WHERE a.guild_id = o.guild_id AND a.user_id = o.user_id
-                          AND a.start_date <= :end AND a.end_date >= :start) AS available,
-               count(*) OVER () AS total
-          FROM offers o
-          JOIN members m ON m.guild_id = o.guild_id AND m.user_id = o.user_id
-         WHERE o.guild_id = :guild AND o.skill = :skill AND m.hidden = 0
-         ORDER BY available DESC,
-                  (m.busy_until IS NOT NULL AND m.busy_until >= :start) ASC,
-                  m.business IS NULL, lower(m.business), o.user_id
-         LIMIT :limit
-        """,
-        {
-            "guild": guild_id,
-            "skill": skill,
-            "start": start.isoformat(),
-            "end": end.isoformat(),
-            "limit": limit,
-        },
-    ).fetchall()
-    total = rows[0]["total"] if rows else 0
-    entries = [
-        DirectoryEntry(
-            user_id=r["user_id"],
-            business=r["business"],
-            area=r["area"],
-            details=r["details"],
-            available=bool(r["available"]),
-            busy_until=r["busy_until"] if r["busy_until"] and r["busy_until"] >= start.isoformat() else None,
-        )
-        for r in rows
-    ]
-    return entries, total
+    return directory_sql.page(conn, guild_id, skill, start, end, limit)
 
 
 def add_window(
@@ -204,6 +175,7 @@ def add_window(
         "VALUES (?, ?, ?, ?, ?, ?)",
         (guild_id, user_id, start.isoformat(), end.isoformat(), slots, now),
     )
+    directory_sql.copy_to_available(conn, guild_id, user_id)  # the window's available_offers rows
     conn.execute(
         "UPDATE members SET busy_until = NULL, updated_at = ? "
         "WHERE guild_id = ? AND user_id = ? AND busy_until >= ?",

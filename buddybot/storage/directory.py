@@ -1,0 +1,171 @@
+"""SQL for /find's directory: the directory-order keys on offers, per-skill totals, and the tiered walk.
+
+Order of the directory (unchanged from the single sorted query it replaces): members explicitly available
+in the window first, then those not busy, then those busy (busy_until >= the window's start; an available
+member who is also busy comes after the available ones who are not); within each, by business name
+folded with lower() (members without one last), then user id.
+
+offers.dir_key holds that name order ('0' || lower(business), '1' without a business, NULL while the
+member is hidden) and available_offers carries a copy (migration 012). Each tier walks an index in
+that order and stops when the page is full, so the work is about the page size plus the rows a tier
+steps over (see DIRECTORY_SQL), never a sort of every offerer. The total comes from directory_counts.
+
+Everything that changes a key's inputs calls sync_member (or unlist for deleted offers) in its own
+unit of work: profile set, offer add, capacity windows, hide/unhide; offer remove and erasure unlist.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+from datetime import date
+
+from buddybot.models import DirectoryEntry
+
+# The member's key, from a `members m` row: the expression migration 012 fills existing rows with.
+KEY_SQL = (
+    "CASE WHEN m.hidden = 1 THEN NULL WHEN m.business IS NULL THEN '1' ELSE '0' || lower(m.business) END"
+)
+_OFFER_KEYS = f"""UPDATE offers
+   SET dir_key = (SELECT {KEY_SQL}
+                    FROM members m WHERE m.guild_id = offers.guild_id AND m.user_id = offers.user_id)"""
+_AVAILABLE_KEYS = """UPDATE available_offers
+   SET dir_key = (SELECT o.dir_key FROM offers o
+                   WHERE o.guild_id = available_offers.guild_id AND o.user_id = available_offers.user_id
+                     AND o.skill = available_offers.skill)"""
+_COUNTS = """INSERT INTO directory_counts (guild_id, skill, listed)
+SELECT guild_id, skill, count(*) FROM offers WHERE dir_key IS NOT NULL GROUP BY guild_id, skill"""
+# Migration 012's backfill, statement for statement (a test holds the two identical).
+REBUILD = (_OFFER_KEYS, _AVAILABLE_KEYS, "DELETE FROM directory_counts", _COUNTS)
+
+
+def rebuild(conn: sqlite3.Connection) -> None:
+    """Recompute every key and count from scratch (rows written by raw SQL: the bench seeder, tests)."""
+    for statement in REBUILD:
+        conn.execute(statement)
+
+
+# -- keeping the keys in step -------------------------------------------------------------------------
+def sync_member(conn: sqlite3.Connection, guild_id: int, user_id: int) -> None:
+    """Re-derive the member's keys (at most 15 offers) from their members row; counts follow the change.
+
+    A new offer is inserted unlisted (dir_key NULL), so this also lists it and counts it.
+    """
+    before = {
+        r[0]: r[1] is not None
+        for r in conn.execute(
+            "SELECT skill, dir_key FROM offers WHERE guild_id = ? AND user_id = ?", (guild_id, user_id)
+        )
+    }
+    after = conn.execute(
+        f"{_OFFER_KEYS} WHERE guild_id = ? AND user_id = ? RETURNING skill, dir_key", (guild_id, user_id)
+    ).fetchall()
+    _count(conn, guild_id, [(skill, int(key is not None) - int(before.get(skill, False))) for skill, key in after])
+    copy_to_available(conn, guild_id, user_id)
+
+
+def copy_to_available(conn: sqlite3.Connection, guild_id: int, user_id: int) -> None:
+    """available_offers rows (made by migration 002's triggers) take their offer's key."""
+    conn.execute(f"{_AVAILABLE_KEYS} WHERE guild_id = ? AND user_id = ?", (guild_id, user_id))
+
+
+def unlist(conn: sqlite3.Connection, guild_id: int, deleted: Iterable[tuple[str, str | None]]) -> None:
+    """Offers just deleted (`DELETE … RETURNING skill, dir_key`) leave their skill's total."""
+    _count(conn, guild_id, [(skill, -1) for skill, key in deleted if key is not None])
+
+
+def _count(conn: sqlite3.Connection, guild_id: int, deltas: list[tuple[str, int]]) -> None:
+    changed = [(guild_id, skill, delta) for skill, delta in deltas if delta]
+    if changed:
+        conn.executemany(
+            "INSERT INTO directory_counts (guild_id, skill, listed) VALUES (?, ?, ?) "
+            "ON CONFLICT (guild_id, skill) DO UPDATE SET listed = directory_counts.listed + excluded.listed",
+            changed,
+        )
+
+
+def total(conn: sqlite3.Connection, guild_id: int, skill: str) -> int:
+    row = conn.execute(
+        "SELECT listed FROM directory_counts WHERE guild_id = ? AND skill = ?", (guild_id, skill)
+    ).fetchone()
+    return row[0] if row else 0
+
+
+# -- the tiered walk --------------------------------------------------------------------------------------
+# Four arms, best first; each walks an index in directory order and stops after :limit rows, and the
+# outer LIMIT stops before later arms run once the page is full:
+#   0 available and not busy, 1 available and busy: available_offers_by_directory, i.e. only the skill's
+#     rows with a capacity window (and none at all when no window of the skill overlaps: the LIMIT is 0);
+#   2 not available, not busy: offers_by_directory, stepping over the available members (fewer than a
+#     page, or arms 0-1 had filled it) and the busy ones;
+#   3 not available, busy: offers_by_directory again, stepping over fewer than two pages of the others.
+# `m.hidden = 0` repeats what the NULL key says, so a member hidden by a raw write is still not listed.
+_OVERLAPS = "{t}.end_date >= :start AND {t}.start_date <= :end"
+_BUSY = "m.busy_until >= :start"
+_NOT_BUSY = "(m.busy_until IS NULL OR m.busy_until < :start)"
+_ANYONE_AVAILABLE = f"""EXISTS (SELECT 1 FROM available_offers AS g INDEXED BY available_offers_by_start
+                  WHERE g.guild_id = :guild AND g.skill = :skill AND {_OVERLAPS.format(t="g")})"""
+# One row per member even with two windows overlapping the find's: only their lowest-id such window counts.
+_FIRST_WINDOW = f"""NOT EXISTS (SELECT 1 FROM availability a
+                      WHERE a.guild_id = w.guild_id AND a.user_id = w.user_id AND {_OVERLAPS.format(t="a")}
+                        AND a.id < w.window_id)"""
+_NOT_AVAILABLE = f"""NOT EXISTS (SELECT 1 FROM availability a
+                      WHERE a.guild_id = o.guild_id AND a.user_id = o.user_id AND {_OVERLAPS.format(t="a")})"""
+_AVAILABLE_ARM = f"""SELECT * FROM (
+    SELECT w.user_id, {{tier}} AS tier
+      FROM available_offers AS w INDEXED BY available_offers_by_directory
+      JOIN members AS m ON m.guild_id = w.guild_id AND m.user_id = w.user_id
+     WHERE w.guild_id = :guild AND w.skill = :skill AND w.dir_key IS NOT NULL AND {_OVERLAPS.format(t="w")}
+       AND m.hidden = 0 AND {{busy}} AND {_FIRST_WINDOW}
+     ORDER BY w.dir_key, w.user_id
+     LIMIT CASE WHEN {_ANYONE_AVAILABLE} THEN :limit ELSE 0 END) AS arm{{tier}}"""
+_OFFERS_ARM = f"""SELECT * FROM (
+    SELECT o.user_id, {{tier}} AS tier
+      FROM offers AS o INDEXED BY offers_by_directory
+      JOIN members AS m ON m.guild_id = o.guild_id AND m.user_id = o.user_id
+     WHERE o.guild_id = :guild AND o.skill = :skill AND o.dir_key IS NOT NULL
+       AND m.hidden = 0 AND {{busy}} AND {_NOT_AVAILABLE}
+     ORDER BY o.dir_key, o.user_id
+     LIMIT :limit) AS arm{{tier}}"""
+_ARMS = (
+    _AVAILABLE_ARM.format(tier=0, busy=_NOT_BUSY),
+    _AVAILABLE_ARM.format(tier=1, busy=_BUSY),
+    _OFFERS_ARM.format(tier=2, busy=_NOT_BUSY),
+    _OFFERS_ARM.format(tier=3, busy=_BUSY),
+)
+DIRECTORY_SQL = "SELECT user_id, tier FROM (\n" + "\nUNION ALL\n".join(_ARMS) + "\n) AS arms LIMIT :limit"
+
+
+def params(guild_id: int, skill: str, start: date, end: date, limit: int) -> dict[str, object]:
+    return {"guild": guild_id, "skill": skill, "start": start.isoformat(), "end": end.isoformat(), "limit": limit}
+
+
+def page(
+    conn: sqlite3.Connection, guild_id: int, skill: str, start: date, end: date, limit: int
+) -> tuple[list[DirectoryEntry], int]:
+    """The first `limit` members offering `skill` in directory order, and how many are listed in all."""
+    found = [(r[0], r[1]) for r in conn.execute(DIRECTORY_SQL, params(guild_id, skill, start, end, limit))]
+    if not found:
+        return [], total(conn, guild_id, skill)
+    marks = ", ".join("?" for _ in found)
+    rows = {
+        r["user_id"]: r
+        for r in conn.execute(
+            "SELECT o.user_id, m.business, m.area, o.details, m.busy_until FROM offers o "
+            "JOIN members m ON m.guild_id = o.guild_id AND m.user_id = o.user_id "
+            f"WHERE o.guild_id = ? AND o.skill = ? AND o.user_id IN ({marks})",
+            (guild_id, skill, *(user_id for user_id, _ in found)),
+        )
+    }
+    entries = [
+        DirectoryEntry(
+            user_id=user_id,
+            business=rows[user_id]["business"],
+            area=rows[user_id]["area"],
+            details=rows[user_id]["details"],
+            available=tier < 2,
+            busy_until=rows[user_id]["busy_until"] if tier in (1, 3) else None,
+        )
+        for user_id, tier in found
+    ]
+    return entries, total(conn, guild_id, skill)
