@@ -15,7 +15,8 @@ Shape (one large guild, the worst case for matching and stats):
   has one referral per need: `referrals.need_id` is UNIQUE), plus `requests` recent requests over
   the last 90 days (open, closed, expired) with up to 3 pings each and a volunteer on half of them;
 - offers are inserted last, so the bot's own triggers derive what matching reads (ping counters,
-  area keys, available_offers) exactly as they do in production.
+  area keys, available_offers) exactly as they do in production; /find's directory keys and per-skill
+  totals are then filled by migration 012's own statements (buddybot.storage.directory.rebuild).
 """
 
 from __future__ import annotations
@@ -29,10 +30,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from buddybot.progress import Progress
+from buddybot.storage import directory
 from buddybot.storage.db import Database, migration_files
 
 CACHE = Path(__file__).resolve().parent / "cache"
-SEED_VERSION = "6"
+SEED_VERSION = "7"
 
 GUILD_ID = 700_000_000_000_000_001
 MEMBER_BASE = 710_000_000_000_000_000  # member i has user id MEMBER_BASE + i
@@ -194,6 +196,7 @@ def seed(path: Path, scale: Scale, *, force_progress: bool = False) -> dict[str,
         for _, sql in indexes:
             conn.execute(sql)
         _seed_offers(conn, scale)
+        directory.rebuild(conn)  # /find's directory keys and totals, as migration 012 fills them
         conn.execute("COMMIT")
         conn.execute("ANALYZE")
         conn.execute("VACUUM")

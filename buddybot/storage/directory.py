@@ -60,7 +60,11 @@ def sync_member(conn: sqlite3.Connection, guild_id: int, user_id: int) -> None:
     after = conn.execute(
         f"{_OFFER_KEYS} WHERE guild_id = ? AND user_id = ? RETURNING skill, dir_key", (guild_id, user_id)
     ).fetchall()
-    _count(conn, guild_id, [(skill, int(key is not None) - int(before.get(skill, False))) for skill, key in after])
+    _count(
+        conn,
+        guild_id,
+        [(skill, int(key is not None) - int(before.get(skill, False))) for skill, key in after],
+    )
     copy_to_available(conn, guild_id, user_id)
 
 
@@ -137,7 +141,13 @@ DIRECTORY_SQL = "SELECT user_id, tier FROM (\n" + "\nUNION ALL\n".join(_ARMS) + 
 
 
 def params(guild_id: int, skill: str, start: date, end: date, limit: int) -> dict[str, object]:
-    return {"guild": guild_id, "skill": skill, "start": start.isoformat(), "end": end.isoformat(), "limit": limit}
+    return {
+        "guild": guild_id,
+        "skill": skill,
+        "start": start.isoformat(),
+        "end": end.isoformat(),
+        "limit": limit,
+    }
 
 
 def page(
@@ -149,7 +159,7 @@ def page(
         return [], total(conn, guild_id, skill)
     marks = ", ".join("?" for _ in found)
     rows = {
-        r["user_id"]: r
+        r[0]: tuple(r)
         for r in conn.execute(
             "SELECT o.user_id, m.business, m.area, o.details, m.busy_until FROM offers o "
             "JOIN members m ON m.guild_id = o.guild_id AND m.user_id = o.user_id "
@@ -157,15 +167,17 @@ def page(
             (guild_id, skill, *(user_id for user_id, _ in found)),
         )
     }
-    entries = [
-        DirectoryEntry(
-            user_id=user_id,
-            business=rows[user_id]["business"],
-            area=rows[user_id]["area"],
-            details=rows[user_id]["details"],
-            available=tier < 2,
-            busy_until=rows[user_id]["busy_until"] if tier in (1, 3) else None,
+    entries = []
+    for user_id, tier in found:
+        _, business, area, details, busy_until = rows[user_id]
+        entries.append(
+            DirectoryEntry(
+                user_id=user_id,
+                business=business,
+                area=area,
+                details=details,
+                available=tier < 2,
+                busy_until=busy_until if tier in (1, 3) else None,
+            )
         )
-        for user_id, tier in found
-    ]
     return entries, total(conn, guild_id, skill)
