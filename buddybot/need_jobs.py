@@ -15,6 +15,7 @@ from buddybot import referrals
 from buddybot.models import utc_iso
 from buddybot.scheduler import Job, Notice, Outcome, job_kind, schedule
 from buddybot.storage import config as config_sql
+from buddybot.storage import directory as directory_sql
 from buddybot.storage import lifecycle as lifecycle_sql
 from buddybot.storage import referrals as sql
 from buddybot.text import mention
@@ -116,6 +117,7 @@ def expire(conn: sqlite3.Connection, job: Job, now: datetime) -> Outcome | None:
         )  # fmt: skip
         return None
     sql.prune_available(conn, now.astimezone(UTC).date() - timedelta(days=1))  # past windows, every guild
+    directory_sql.retire_busy(conn, now.astimezone(UTC).date() - timedelta(days=1))  # ended busy spells
     if not sql.end_need(conn, need.id, "expired", utc_iso(now)):
         return None
     return Outcome(refresh=[("need", need.id)])

@@ -7,6 +7,12 @@
 -- window" tier walks only the skill's available rows, in directory order. directory_counts holds, per
 -- skill, how many offers are listed (dir_key not NULL): /find's total without counting them.
 --
+-- offers.busy_until copies the member's busy_until (NULL when not busy) and splits the listed offers in
+-- two indexes in directory order: free members, and members with a busy spell. So "not busy" never steps
+-- over the busy members, however many there are. A spell that has ended leaves the copy (it is set back
+-- to NULL) the next time past availability windows are pruned (directory.retire_busy); until then the
+-- walk over busy members finds it through offers_busy_by_end.
+--
 -- The keys and counts are kept in step in Python, in the unit of work that changes their inputs
 -- (buddybot/storage/directory.py: profile set, offer add/remove, capacity windows, hide/unhide, erasure);
 -- `buddybot db copy` copies them as rows. The statements after the indexes fill them for existing rows;
@@ -14,6 +20,7 @@
 BEGIN;
 
 ALTER TABLE offers ADD COLUMN dir_key TEXT;
+ALTER TABLE offers ADD COLUMN busy_until TEXT;
 ALTER TABLE available_offers ADD COLUMN dir_key TEXT;
 
 CREATE TABLE directory_counts (
@@ -23,15 +30,21 @@ CREATE TABLE directory_counts (
     PRIMARY KEY (guild_id, skill)
 );
 
-CREATE INDEX offers_by_directory ON offers (guild_id, skill, dir_key, user_id) WHERE dir_key IS NOT NULL;
+CREATE INDEX offers_by_directory ON offers (guild_id, skill, dir_key, user_id)
+    WHERE dir_key IS NOT NULL AND busy_until IS NULL;
+CREATE INDEX offers_busy_by_directory ON offers (guild_id, skill, dir_key, user_id, busy_until)
+    WHERE dir_key IS NOT NULL AND busy_until IS NOT NULL;
+CREATE INDEX offers_busy_by_end ON offers (guild_id, skill, busy_until)
+    WHERE dir_key IS NOT NULL AND busy_until IS NOT NULL;
+CREATE INDEX offers_busy_to_retire ON offers (busy_until) WHERE busy_until IS NOT NULL;
 CREATE INDEX available_offers_by_directory
     ON available_offers (guild_id, skill, dir_key, user_id, end_date, start_date, window_id)
     WHERE dir_key IS NOT NULL;
 
 UPDATE offers
-   SET dir_key = (SELECT CASE WHEN m.hidden = 1 THEN NULL WHEN m.business IS NULL THEN '1'
-                              ELSE '0' || lower(m.business) END
-                    FROM members m WHERE m.guild_id = offers.guild_id AND m.user_id = offers.user_id);
+   SET (dir_key, busy_until) = (SELECT CASE WHEN m.hidden = 1 THEN NULL WHEN m.business IS NULL THEN '1'
+                                            ELSE '0' || lower(m.business) END, m.busy_until
+                                  FROM members m WHERE m.guild_id = offers.guild_id AND m.user_id = offers.user_id);
 UPDATE available_offers
    SET dir_key = (SELECT o.dir_key FROM offers o
                    WHERE o.guild_id = available_offers.guild_id AND o.user_id = available_offers.user_id

@@ -29,12 +29,16 @@ def rows(world: World, sql: str, *params: object) -> list[tuple]:
         return [tuple(r) for r in conn.execute(sql, params).fetchall()]
 
 
-def assert_in_step(world: World) -> None:
-    """Stored keys and totals equal what they are derived from (a key is never '', so '' stands for NULL)."""
+def assert_in_step(world: World, retired_before: str = "2026-11-24") -> None:
+    """Stored keys and totals equal what they are derived from (a key is never '', so '' stands for NULL);
+    the busy copy is the member's, or NULL once the spell ended before `retired_before` (retire_busy)."""
     assert not rows(
         world,
         f"SELECT o.user_id, o.skill, o.dir_key FROM offers o JOIN members m "
-        f"ON m.guild_id = o.guild_id AND m.user_id = o.user_id WHERE COALESCE(o.dir_key, '') <> COALESCE({KEY_SQL}, '')",
+        f"ON m.guild_id = o.guild_id AND m.user_id = o.user_id WHERE COALESCE(o.dir_key, '') <> COALESCE({KEY_SQL}, '') "
+        "OR (COALESCE(o.busy_until, '') <> COALESCE(m.busy_until, '') "
+        "AND NOT (o.busy_until IS NULL AND m.busy_until < ?))",
+        retired_before,
     )
     assert not rows(
         world,
@@ -220,7 +224,7 @@ def _random_day(rng: random.Random) -> date:
 def _change(conn, rng: random.Random, g: int, user: int) -> None:
     """One random change through the storage functions the commands use (each keeps the keys in step)."""
     now, today = "2026-11-25T10:00:00+00:00", date(2026, 11, 25)
-    kind = rng.choice(["profile", "offer", "unoffer", "window", "busy", "hide", "unhide", "erase"])
+    kind = rng.choice(["profile", "offer", "unoffer", "window", "busy", "hide", "unhide", "erase", "retire"])
     if kind == "profile":
         name = rng.choice([n for n in NAMES if n])
         registry_sql.upsert_profile(conn, g, user, {"business": name, "business_key": name}, now)
@@ -242,6 +246,8 @@ def _change(conn, rng: random.Random, g: int, user: int) -> None:
         moderation_sql.hide(conn, g, user, now)
     elif kind == "unhide":
         moderation_sql.unhide(conn, g, user, now)
+    elif kind == "retire":  # as the need.expire job does
+        directory_sql.retire_busy(conn, date(2026, 11, 24))
     else:
         privacy_sql.erase_profile(conn, g, user, now)
 

@@ -11,7 +11,8 @@ that order and stops when the page is full, so the work is about the page size p
 steps over (see DIRECTORY_SQL), never a sort of every offerer. The total comes from directory_counts.
 
 Everything that changes a key's inputs calls sync_member (or unlist for deleted offers) in its own
-unit of work: profile set, offer add, capacity windows, hide/unhide; offer remove and erasure unlist.
+unit of work: profile set, offer add, capacity windows, /busy, hide/unhide; offer remove and erasure
+unlist. offers.busy_until copies members.busy_until so free and busy members sit in separate indexes.
 """
 
 from __future__ import annotations
@@ -27,8 +28,8 @@ KEY_SQL = (
     "CASE WHEN m.hidden = 1 THEN NULL WHEN m.business IS NULL THEN '1' ELSE '0' || lower(m.business) END"
 )
 _OFFER_KEYS = f"""UPDATE offers
-   SET dir_key = (SELECT {KEY_SQL}
-                    FROM members m WHERE m.guild_id = offers.guild_id AND m.user_id = offers.user_id)"""
+   SET (dir_key, busy_until) = (SELECT {KEY_SQL}, m.busy_until
+                                  FROM members m WHERE m.guild_id = offers.guild_id AND m.user_id = offers.user_id)"""
 _AVAILABLE_KEYS = """UPDATE available_offers
    SET dir_key = (SELECT o.dir_key FROM offers o
                    WHERE o.guild_id = available_offers.guild_id AND o.user_id = available_offers.user_id
@@ -47,7 +48,8 @@ def rebuild(conn: sqlite3.Connection) -> None:
 
 # -- keeping the keys in step -------------------------------------------------------------------------
 def sync_member(conn: sqlite3.Connection, guild_id: int, user_id: int) -> None:
-    """Re-derive the member's keys (at most 15 offers) from their members row; counts follow the change.
+    """Re-derive the member's keys and busy copies (at most 15 offers) from their members row; counts
+    follow the change.
 
     A new offer is inserted unlisted (dir_key NULL), so this also lists it and counts it.
     """
@@ -73,6 +75,13 @@ def copy_to_available(conn: sqlite3.Connection, guild_id: int, user_id: int) -> 
     conn.execute(f"{_AVAILABLE_KEYS} WHERE guild_id = ? AND user_id = ?", (guild_id, user_id))
 
 
+def retire_busy(conn: sqlite3.Connection, before: date) -> None:
+    """Busy spells that ended before `before` move their offers back to the free index (one index range;
+    usually nothing). Pass the UTC date minus a day, as for pruning windows: that is before every guild's
+    today, and no /find window starts before its guild's today, so they are free for every later query."""
+    conn.execute("UPDATE offers SET busy_until = NULL WHERE busy_until < ?", (before.isoformat(),))
+
+
 def unlist(conn: sqlite3.Connection, guild_id: int, deleted: Iterable[tuple[str, str | None]]) -> None:
     """Offers just deleted (`DELETE … RETURNING skill, dir_key`) leave their skill's total."""
     _count(conn, guild_id, [(skill, -1) for skill, key in deleted if key is not None])
@@ -96,19 +105,25 @@ def total(conn: sqlite3.Connection, guild_id: int, skill: str) -> int:
 
 
 # -- the tiered walk --------------------------------------------------------------------------------------
-# Four arms, best first; each walks an index in directory order and stops after :limit rows, and the
-# outer LIMIT stops before later arms run once the page is full:
+# Four tiers, best first; each walks indexes in directory order and stops after :limit rows, and the
+# outer LIMIT stops before later tiers run once the page is full:
 #   0 available and not busy, 1 available and busy: available_offers_by_directory, i.e. only the skill's
 #     rows with a capacity window (and none at all when no window of the skill overlaps: the LIMIT is 0);
-#   2 not available, not busy: offers_by_directory, stepping over the available members (fewer than a
-#     page, or arms 0-1 had filled it) and the busy ones;
-#   3 not available, busy: offers_by_directory again, stepping over fewer than two pages of the others.
-# `m.hidden = 0` repeats what the NULL key says, so a member hidden by a raw write is still not listed.
+#   2 not available, not busy: the free members (offers_by_directory), stepping over the available ones
+#     (fewer than a page, or tiers 0-1 had filled it), merged with the members whose busy spell ends
+#     before the window (offers_busy_by_directory; walked only when offers_busy_by_end has one);
+#   3 not available, busy: offers_busy_by_directory, stepping over fewer than two pages of the others
+#     and over the spells ending before the window.
+# The members row decides (busy_until, hidden); the keys only choose the index, so a member hidden by a
+# raw write is still not listed.
 _OVERLAPS = "{t}.end_date >= :start AND {t}.start_date <= :end"
 _BUSY = "m.busy_until >= :start"
 _NOT_BUSY = "(m.busy_until IS NULL OR m.busy_until < :start)"
 _ANYONE_AVAILABLE = f"""EXISTS (SELECT 1 FROM available_offers AS g INDEXED BY available_offers_by_start
                   WHERE g.guild_id = :guild AND g.skill = :skill AND {_OVERLAPS.format(t="g")})"""
+_ANY_SPELL_ENDED = """EXISTS (SELECT 1 FROM offers AS e INDEXED BY offers_busy_by_end
+                  WHERE e.guild_id = :guild AND e.skill = :skill AND e.dir_key IS NOT NULL
+                    AND e.busy_until IS NOT NULL AND e.busy_until < :start)"""
 # One row per member even with two windows overlapping the find's: only their lowest-id such window counts.
 _FIRST_WINDOW = f"""NOT EXISTS (SELECT 1 FROM availability a
                       WHERE a.guild_id = w.guild_id AND a.user_id = w.user_id AND {_OVERLAPS.format(t="a")}
@@ -123,19 +138,38 @@ _AVAILABLE_ARM = f"""SELECT * FROM (
        AND m.hidden = 0 AND {{busy}} AND {_FIRST_WINDOW}
      ORDER BY w.dir_key, w.user_id
      LIMIT CASE WHEN {_ANYONE_AVAILABLE} THEN :limit ELSE 0 END) AS arm{{tier}}"""
-_OFFERS_ARM = f"""SELECT * FROM (
-    SELECT o.user_id, {{tier}} AS tier
-      FROM offers AS o INDEXED BY offers_by_directory
+_OFFERS_WALK = f"""SELECT o.user_id, o.dir_key
+      FROM offers AS o INDEXED BY {{index}}
       JOIN members AS m ON m.guild_id = o.guild_id AND m.user_id = o.user_id
-     WHERE o.guild_id = :guild AND o.skill = :skill AND o.dir_key IS NOT NULL
-       AND m.hidden = 0 AND {{busy}} AND {_NOT_AVAILABLE}
-     ORDER BY o.dir_key, o.user_id
-     LIMIT :limit) AS arm{{tier}}"""
+     WHERE o.guild_id = :guild AND o.skill = :skill AND o.dir_key IS NOT NULL AND {{copy}}
+       AND m.hidden = 0 AND {{busy}} AND {_NOT_AVAILABLE}"""
+_FREE = _OFFERS_WALK.format(index="offers_by_directory", copy="o.busy_until IS NULL", busy=_NOT_BUSY)
+# The walk starts at the first key ('' is below every key) only when some spell ends before the window;
+# otherwise at '2', above every key ('0…' named, '1' unnamed), so it reads nothing. A bound of the index
+# range is computed once, before the walk (a plain WHERE term would be tested on every row walked).
+_SPELL_ENDED = _OFFERS_WALK.format(
+    index="offers_busy_by_directory",
+    copy=f"o.dir_key >= CASE WHEN {_ANY_SPELL_ENDED} THEN '' ELSE '2' END "
+    "AND o.busy_until IS NOT NULL AND o.busy_until < :start",
+    busy=_NOT_BUSY,
+)
+_STILL_BUSY = _OFFERS_WALK.format(
+    index="offers_busy_by_directory", copy="o.busy_until IS NOT NULL", busy=_BUSY
+)
 _ARMS = (
     _AVAILABLE_ARM.format(tier=0, busy=_NOT_BUSY),
     _AVAILABLE_ARM.format(tier=1, busy=_BUSY),
-    _OFFERS_ARM.format(tier=2, busy=_NOT_BUSY),
-    _OFFERS_ARM.format(tier=3, busy=_BUSY),
+    # Two walks in the same order, merged as they go (no sort): the compound's ORDER BY is their index order.
+    f"""SELECT * FROM (
+    SELECT user_id, 2 AS tier FROM (
+        {_FREE}
+        UNION ALL
+        {_SPELL_ENDED}
+        ORDER BY 2, 1 LIMIT :limit) AS merged) AS arm2""",
+    f"""SELECT * FROM (
+    SELECT user_id, 3 AS tier FROM (
+        {_STILL_BUSY}
+        ORDER BY o.dir_key, o.user_id LIMIT :limit) AS busy) AS arm3""",
 )
 DIRECTORY_SQL = "SELECT user_id, tier FROM (\n" + "\nUNION ALL\n".join(_ARMS) + "\n) AS arms LIMIT :limit"
 

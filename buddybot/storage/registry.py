@@ -175,7 +175,8 @@ def add_window(
         "VALUES (?, ?, ?, ?, ?, ?)",
         (guild_id, user_id, start.isoformat(), end.isoformat(), slots, now),
     )
-    directory_sql.copy_to_available(conn, guild_id, user_id)  # the window's available_offers rows
+    directory_sql.sync_member(conn, guild_id, user_id)  # busy cleared; the window's available_offers rows
+    directory_sql.retire_busy(conn, date.fromisoformat(now[:10]) - timedelta(days=1))  # `now` is UTC
     conn.execute(
         "UPDATE members SET busy_until = NULL, updated_at = ? "
         "WHERE guild_id = ? AND user_id = ? AND busy_until >= ?",
@@ -199,6 +200,8 @@ def set_busy(
         "UPDATE availability SET start_date = ? WHERE guild_id = ? AND user_id = ? AND start_date <= ?",
         ((until + timedelta(days=1)).isoformat(), guild_id, user_id, until.isoformat()),
     )
+    directory_sql.sync_member(conn, guild_id, user_id)  # to the busy members' index
+    directory_sql.retire_busy(conn, date.fromisoformat(now[:10]) - timedelta(days=1))  # `now` is UTC
 
 
 def profile_counts(conn: sqlite3.Connection, guild_id: int, user_id: int) -> tuple[int, int]:
