@@ -5,17 +5,24 @@
 - Discord REST round trips to the final answer: at most 2 for every command and component (the strict
   harness counts them), and /need ask's calls: its post (as the answer where it is posted), then the thread;
 - the matching query: its plan walks an index in ranking order (no temp B-tree, no scan of offers)
-  and its SQLite VM steps stay bounded however many members offer the skill.
+  and its SQLite VM steps stay bounded however many members offer the skill (tests/test_guards_matching.py);
+- /find's directory: its plan walks indexes in directory order (no temp B-tree, no scan) and its VM
+  steps for the first page do not grow with the offerers of the skill (below).
 """
 
 from __future__ import annotations
 
 import re
+import sqlite3
 from collections.abc import Awaitable
+from contextlib import closing
+from datetime import date
 
 import pytest
 from discord import app_commands
 
+from buddybot.storage import directory as directory_sql
+from buddybot.storage.db import Database
 from buddybot.testing.harness import Result
 from tests.conftest import World
 from tests.helpers_guard_scenarios import SCENARIOS
@@ -48,7 +55,9 @@ def dynamic_items_of(world: World) -> set[str]:
 
 async def test_every_command_and_persistent_component_has_a_round_trip_guard(world: World) -> None:
     missing = (commands_of(world) | dynamic_items_of(world)) - set(SCENARIOS)
-    assert not missing, f"add a round-trip scenario to tests/helpers_guard_scenarios.py for: {sorted(missing)}"
+    assert not missing, (
+        f"add a round-trip scenario to tests/helpers_guard_scenarios.py for: {sorted(missing)}"
+    )
 
 
 @pytest.mark.parametrize("name", sorted(set(SCENARIOS)))
@@ -113,3 +122,90 @@ async def test_at_most_two_discord_round_trips_to_the_final_answer(world: World,
     await SCENARIOS[name](world, measure)
     assert seen and all(n <= MAX_ROUND_TRIPS for _, n in seen), f"{name}: Discord round trips {seen}"
     assert not world.discord.session.limits.throttled, world.discord.session.limits.throttled
+
+
+# -- /find's directory: plan and VM steps (tiers in buddybot/storage/directory.py) ----------------------------
+FIND_WINDOW = (date(2026, 11, 30), date(2026, 12, 6))
+
+
+async def _directory_db(path, offerers: int, case: str) -> sqlite3.Connection:
+    """`offerers` members offer plumbing. case: "some busy" (1 in 7 busy past the window, nobody available),
+    "all busy", "all busy but the last named", "spells ended" (everyone's busy spell ends before the window),
+    "windows elsewhere" (everyone has a capacity window after it), "all available", "most hidden"."""
+    db = Database(path)
+    await db.open()
+    await db.close()
+    busy = {"some busy": lambda i: i % 7 == 0, "all busy": lambda i: True, "spells ended": lambda i: True,
+            "all busy but the last named": lambda i: i != offerers - 1}.get(case, lambda i: False)  # fmt: skip
+    until = "2026-11-27" if case == "spells ended" else "2026-12-31"
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.executemany(
+        "INSERT INTO members (guild_id, user_id, business, hidden, busy_until, created_at, updated_at) "
+        "VALUES (1, ?, ?, ?, ?, 'x', 'x')",
+        [(i, f"Biz {i:05d}", int(case == "most hidden" and i >= 20), until if busy(i) else None)
+         for i in range(offerers)],
+    )  # fmt: skip
+    if case in ("windows elsewhere", "all available"):
+        start, end = ("2026-12-14", "2026-12-20") if case == "windows elsewhere" else FIND_WINDOW
+        conn.executemany(
+            "INSERT INTO availability (guild_id, user_id, start_date, end_date, created_at) VALUES (1, ?, ?, ?, 'x')",
+            [(i, str(start), str(end)) for i in range(offerers)],
+        )
+    conn.executemany(
+        "INSERT INTO offers (guild_id, user_id, skill, created_at) VALUES (1, ?, 'plumbing', 'x')",
+        [(i,) for i in range(offerers)],
+    )
+    directory_sql.rebuild(conn)
+    conn.execute("ANALYZE")
+    return conn
+
+
+@pytest.mark.sqlite_only("SQLite's query plan")
+async def test_directory_plan_walks_directory_indexes_without_sorting(tmp_path) -> None:
+    with closing(await _directory_db(tmp_path / "d.sqlite3", 50, "some busy")) as conn:
+        params = directory_sql.params(1, "plumbing", *FIND_WINDOW, 15)
+        plan = [row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + directory_sql.DIRECTORY_SQL, params)]
+    assert not [p for p in plan if "TEMP B-TREE" in p], plan
+    assert not [
+        p for p in plan if p.startswith("SCAN") and not p.startswith(("SCAN arm", "SCAN merged", "SCAN busy"))
+    ], plan
+    for index in ("available_offers_by_directory", "offers_by_directory", "offers_busy_by_directory"):
+        assert any(index in p for p in plan), (index, plan)
+
+
+def _directory_steps(conn: sqlite3.Connection) -> tuple[int, list[int], int]:
+    steps = 0
+
+    def tick() -> int:
+        nonlocal steps
+        steps += 1
+        return 0
+
+    conn.set_progress_handler(tick, 1)
+    entries, total = directory_sql.page(conn, 1, "plumbing", *FIND_WINDOW, 15)
+    conn.set_progress_handler(None, 1)
+    return steps, [e.user_id for e in entries], total
+
+
+@pytest.mark.sqlite_only("SQLite's VM steps")
+@pytest.mark.parametrize(
+    "case",
+    ["some busy", "all busy", "all busy but the last named", "spells ended", "windows elsewhere",
+     "all available", "most hidden"],
+)  # fmt: skip
+async def test_directory_vm_steps_do_not_grow_with_the_offerers_of_the_skill(tmp_path, case) -> None:
+    """The first page costs the same with 100 or 2,000 offerers, however rare the members of a tier are.
+    (Not covered: a skill whose offerers nearly all have capacity windows outside the asked window while
+    a few are available in it -- tiers 0-1 then step over those windows, as matching does.)"""
+    with closing(await _directory_db(tmp_path / "small.sqlite3", 100, case)) as small:
+        small_steps, small_page, small_total = _directory_steps(small)
+    with closing(await _directory_db(tmp_path / "large.sqlite3", 2_000, case)) as large:
+        large_steps, large_page, large_total = _directory_steps(large)
+    assert len(small_page) == len(large_page) == 15
+    assert (small_total, large_total) == ((20, 20) if case == "most hidden" else (100, 2_000))
+    if case == "all busy but the last named":
+        assert small_page[0] == 99 and large_page[0] == 1_999  # the one free member comes first
+    assert large_steps <= small_steps * 1.2, (
+        f"the directory costs {small_steps:,} VM steps with 100 offerers and {large_steps:,} with 2,000 "
+        f"({case}): a tier walks every offerer of the skill looking for a rare kind of member"
+    )
