@@ -128,8 +128,11 @@ _ANY_SPELL_ENDED = """EXISTS (SELECT 1 FROM offers AS e INDEXED BY offers_busy_b
 _FIRST_WINDOW = f"""NOT EXISTS (SELECT 1 FROM availability a
                       WHERE a.guild_id = w.guild_id AND a.user_id = w.user_id AND {_OVERLAPS.format(t="a")}
                         AND a.id < w.window_id)"""
+# OFFSET keeps PostgreSQL from turning this into an anti join that reads every window of the guild
+# overlapping the find's (a seq scan of availability); so it stays one index probe per member walked.
 _NOT_AVAILABLE = f"""NOT EXISTS (SELECT 1 FROM availability a
-                      WHERE a.guild_id = o.guild_id AND a.user_id = o.user_id AND {_OVERLAPS.format(t="a")})"""
+                      WHERE a.guild_id = o.guild_id AND a.user_id = o.user_id AND {_OVERLAPS.format(t="a")}
+                      LIMIT 1 OFFSET 0)"""
 _AVAILABLE_ARM = f"""SELECT * FROM (
     SELECT w.user_id, {{tier}} AS tier
       FROM available_offers AS w INDEXED BY available_offers_by_directory
@@ -159,12 +162,12 @@ _STILL_BUSY = _OFFERS_WALK.format(
 _ARMS = (
     _AVAILABLE_ARM.format(tier=0, busy=_NOT_BUSY),
     _AVAILABLE_ARM.format(tier=1, busy=_BUSY),
-    # Two walks in the same order, merged as they go (no sort): the compound's ORDER BY is their index order.
+    # Two walks of at most a page each, in the same order; their union (two pages at most) is sorted.
     f"""SELECT * FROM (
     SELECT user_id, 2 AS tier FROM (
-        {_FREE}
+        SELECT * FROM ({_FREE} ORDER BY o.dir_key, o.user_id LIMIT :limit) AS free
         UNION ALL
-        {_SPELL_ENDED}
+        SELECT * FROM ({_SPELL_ENDED} ORDER BY o.dir_key, o.user_id LIMIT :limit) AS ended
         ORDER BY 2, 1 LIMIT :limit) AS merged) AS arm2""",
     f"""SELECT * FROM (
     SELECT user_id, 3 AS tier FROM (
