@@ -1,4 +1,5 @@
-"""Storage-level measurements through plain sqlite3: the matching query against a reference, /stats figures.
+"""Storage-level measurements through plain sqlite3: the matching query against a reference, /find's
+directory query against the single sorted query it replaced, /stats figures.
 
 The reference for matching is the cheapest query that could possibly answer "who are the best
 `limit` candidates for this skill": walk an index stored in ranking order (offers_by_rank), join
@@ -219,6 +220,63 @@ def search_worst(conn: sqlite3.Connection, names: list[str], match: Callable[...
                         "area": args["area"] or "none",
                     }
     return slowest
+
+
+# /find's directory before migration 012: every offerer of the skill joined, tested and sorted.
+SORTED_DIRECTORY_SQL = """
+SELECT o.user_id, m.business, m.area, o.details, m.busy_until,
+       EXISTS (SELECT 1 FROM availability a WHERE a.guild_id = o.guild_id AND a.user_id = o.user_id
+                  AND a.start_date <= :end AND a.end_date >= :start) AS available,
+       count(*) OVER () AS total
+  FROM offers o JOIN members m ON m.guild_id = o.guild_id AND m.user_id = o.user_id
+ WHERE o.guild_id = :guild AND o.skill = :skill AND m.hidden = 0
+ ORDER BY available DESC, (m.busy_until IS NOT NULL AND m.busy_until >= :start) ASC,
+          m.business IS NULL, lower(m.business), o.user_id
+ LIMIT :limit
+"""
+
+
+def directory(path: Path, scale: Scale, *, rounds: int, per_round: int) -> dict[str, Any]:
+    """/find's first page for the most offered skill (storage.directory.page: tiers over directory-order
+    indexes, total from directory_counts) vs the sorted query it replaced; windows today and next week."""
+    from buddybot.registry import DIRECTORY_PAGE
+    from buddybot.storage import directory as sql
+
+    conn = connect(path)
+    skill = ranked_skills(conn, scale.skills)[0]
+    windows = [(NOW.date(), NOW.date()), WINDOW]
+
+    def page(i: int) -> object:
+        return sql.page(conn, GUILD_ID, skill, *windows[i % 2], DIRECTORY_PAGE)
+
+    def sorted_query(i: int) -> object:
+        return conn.execute(
+            SORTED_DIRECTORY_SQL, sql.params(GUILD_ID, skill, *windows[i % 2], DIRECTORY_PAGE)
+        ).fetchall()
+
+    page(0), sorted_query(0)  # warm
+    same = all(
+        [e.user_id for e in page(i)[0]] == [r[0] for r in sorted_query(i)]
+        for i in range(2)  # type: ignore[index]
+    )
+    out = sync_rounds("directory", page, sorted_query, rounds=rounds, per_round=per_round).summary()
+    params = sql.params(GUILD_ID, skill, *WINDOW, DIRECTORY_PAGE)
+    steps = vm_steps(conn, lambda: page(1))
+    sorted_steps = vm_steps(conn, lambda: sorted_query(1))
+    query_plan = plan(conn, sql.DIRECTORY_SQL, params)
+    listed = sql.total(conn, GUILD_ID, skill)
+    conn.close()
+    out.update(
+        sorted_median_us=out.pop("floor_median_us"),
+        sorted_p99_us=out.pop("floor_p99_us"),
+        skill=skill,
+        listed=listed,
+        same_page=same,
+        vm_steps=steps,
+        vm_steps_sorted=sorted_steps,
+        plan=query_plan,
+    )
+    return out
 
 
 def stats_figures(path: Path, *, rounds: int, per_round: int) -> dict[str, Any]:

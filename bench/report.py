@@ -188,6 +188,14 @@ def markdown(r: dict[str, Any]) -> str:
                 f"| matching, slowest of the 20 most offered skills × 2 windows × 3 areas: “{ws['skill']}”, "
                 f"{ws['window'][0]}–{ws['window'][1]}, area {ws['area']} | {_us(ws['us'])} | | |"
             )
+    dr = r.get("directory")
+    if dr:
+        lines.append(
+            f"| /find directory page, most offered skill “{dr['skill']}” ({dr['listed']:,} listed), today and "
+            f"next week | {_us(dr['median_us'])} | {_us(dr['p99_us'])} | the sorted query it replaced: "
+            f"{_us(dr['sorted_median_us'])} median, {_us(dr['sorted_p99_us'])} p99; {dr['vm_steps']:,} VM steps "
+            f"vs {dr['vm_steps_sorted']:,} |"
+        )
     figures = r.get("stats_figures")
     if figures:
         for period, v in figures.items():
@@ -209,7 +217,11 @@ def markdown(r: dict[str, Any]) -> str:
                 f"for {x['n']} no-ops ({x['ratio']:.2f}×), {x['interactions_per_s']:,}/s; of {x['expected']:,} asked: "
                 f"{x['acknowledged']:,} acknowledged within Discord's 3 s, {x['needs_added']:,} stored, "
                 f"{x['posts']:,} posted"
-                + (f", {x['retries']:,} units run again after a serialization failure" if "retries" in x else "")
+                + (
+                    f", {x['retries']:,} units run again after a serialization failure"
+                    if "retries" in x
+                    else ""
+                )
                 + f": {'ok' if x['ok'] else 'WRONG'} |"
             )
         if "mixed" in b:

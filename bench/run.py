@@ -214,6 +214,8 @@ def main() -> None:
         results["matching"] = queries.matching(
             db, scale, rounds=q_rounds, per_round=q_per, worst_runs=10 if args.quick else 40
         )
+        log("/find's directory query (plain sqlite3) vs the sorted query it replaced")
+        results["directory"] = queries.directory(db, scale, rounds=q_rounds, per_round=q_per)
         log("/stats figures (plain sqlite3)")
         results["stats_figures"] = queries.stats_figures(db, rounds=11, per_round=3 if args.quick else 10)
         results["stats_chart"] = queries.chart_render(db, 5 if args.quick else 30)
