@@ -3,7 +3,8 @@
 A sample runs from the compressed gateway frame entering discord.py's websocket parser to
 (a) the interaction callback reaching the fake network ("ack") and (b) the moment every task the
 interaction started has finished ("done": the post, the thread, the second write, the edits).
-No OpenAPI validation (`FakeDiscord(spec=None)`): the tests do that; here it would only add noise.
+No OpenAPI validation nor placeholder scan (`FakeDiscord(spec=None, checks=False)`): the tests do
+those; here they would only add the harness's own work to the bot's.
 """
 
 from __future__ import annotations
@@ -64,7 +65,7 @@ class BenchWorld:
         the in-process measurements see our own work only. `round_trip_s`: the delay of every REST call."""
         # A postgresql:// URL stays a string (Path would fold its "//").
         self.db_path: str | Path = db_path if is_postgresql(str(db_path)) else Path(db_path)
-        self.discord = FakeDiscord(spec=None, rate_limits=strict, virtual_time=False)
+        self.discord = FakeDiscord(spec=None, rate_limits=strict, virtual_time=False, checks=False)
         self.discord.session.latency = round_trip_s
         self.clock = FakeClock(NOW)
         self.guild = FakeGuild(

@@ -18,7 +18,7 @@ from buddybot.referrals import NeedState
 from buddybot.scheduler import Notice
 from buddybot.storage import groupbuys as groupbuys_sql
 from buddybot.storage import privacy as sql
-from buddybot.storage.db import Database
+from buddybot.storage.db import Database, offloaded
 
 CONFIRM_WINDOW = timedelta(minutes=15)
 ABOUT_EXPORT = (
@@ -42,6 +42,7 @@ class Erasure(Record):
     notices: list[Notice] = []  # e.g. the next in line for a thing the member gave back
 
 
+@offloaded  # everything a member ever wrote: may take a while, off the event loop
 def _export(conn: sqlite3.Connection, guild_id: int, user_id: int) -> dict[str, list[dict]]:
     return sql.export_rows(conn, guild_id, user_id)
 
@@ -62,6 +63,7 @@ def check_confirmation(user_id: int, confirmed_by: int, issued_at: datetime, now
         raise BuddyError("This confirmation has expired. Run `/privacy delete` again if you still want to.")
 
 
+@offloaded  # touches every table the member appears in
 def _erase(conn: sqlite3.Connection, guild_id: int, user_id: int, now: str) -> Erasure:
     if not sql.holds_data(conn, guild_id, user_id):  # idempotent: double clicks erase once
         return Erasure(

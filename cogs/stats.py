@@ -142,8 +142,15 @@ def render_stats(s: stats.Stats) -> discord.Embed:
     return embed
 
 
-def chart_embed() -> discord.Embed:
-    embed = discord.Embed(title="Requests per week", colour=discord.Colour.dark_green())
+def chart_embed(this_week: stats.WeekPoint) -> discord.Embed:
+    embed = discord.Embed(
+        title="Requests per week",
+        description=(
+            f"Completed weeks (UTC, Monday to Sunday). This week so far, from {this_week.week.day} "
+            f"{this_week.week:%b}: {this_week.posted} posted · {this_week.filled} filled."
+        ),
+        colour=discord.Colour.dark_green(),
+    )
     embed.set_image(url=f"attachment://{CHART_NAME}")
     return embed
 
@@ -185,11 +192,14 @@ class Stats(commands.Cog):
         figures = await stats.network_stats(
             self.bot.db, guild_id_of(interaction), actor(interaction), period, now=self.bot.now()
         )
-        # The figures are the answer (one round trip); the chart (drawn by the chart worker, a child
-        # process, up to ~80 ms when the weeks changed) follows privately, never holding the answer up.
+        # The figures are the answer (one round trip); the chart follows privately, never holding it up.
+        # It draws completed weeks only (a half-week bar misleads, and every new request would mean a
+        # new ~50-80 ms drawing by the chart worker): one drawing per guild and period a week, cached;
+        # this week's running numbers go in the chart's text.
         await reply(interaction, embed=render_stats(figures))
-        png = await asyncio.to_thread(render_png, figures.weekly, "Requests per week (UTC weeks)")
-        await reply(interaction, embed=chart_embed(), file=discord.File(io.BytesIO(png), CHART_NAME))
+        *done, this_week = figures.weekly
+        png = await asyncio.to_thread(render_png, done, "Requests per week (UTC weeks)")
+        await reply(interaction, embed=chart_embed(this_week), file=discord.File(io.BytesIO(png), CHART_NAME))
 
 
 async def setup(bot: BuddyBot) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import sqlite3
 
 import aiosqlite
@@ -89,6 +90,20 @@ async def test_spec_validation_catches_what_discord_refuses(world: World) -> Non
     await channel.send("x" * 2001)
     assert len(world.discord.spec_violations) == 1 and "content" in world.discord.spec_violations[0]
     world.discord.spec_violations.clear()
+
+
+async def test_an_erased_members_placeholder_is_refused_in_text_and_in_files(world: World) -> None:
+    channel = world.bot.get_channel(world.guild.channel("general"))
+    assert isinstance(channel, discord.TextChannel)
+    none = discord.AllowedMentions.none()
+    await channel.send("thanks <@-3>", allowed_mentions=none)
+    await channel.send(
+        "ok", file=discord.File(io.BytesIO(b"\x89PNG\r\n\x1a\n<@-12>"), "x.png"), allowed_mentions=none
+    )
+    await channel.send("ok", file=discord.File(io.BytesIO(b"<@123> <@!45>"), "x.txt"), allowed_mentions=none)
+    found = world.discord.spec_violations
+    assert [v.rsplit(" ", 1)[-1] for v in found] == ["<@-3>", "<@-12>"]
+    found.clear()
 
 
 async def test_commands_synced_once_are_valid_for_discord(world: World) -> None:

@@ -149,3 +149,40 @@ async def test_the_chart_is_drawn_by_a_child_process(world: World) -> None:
     (follow_up,) = r.followups
     assert follow_up.files[0][1].startswith(b"\x89PNG")
     assert chart._worker is not None and chart._worker.poll() is None and chart._worker.pid != os.getpid()
+
+
+@pytest.mark.sqlite_only("where SQLite units run")
+async def test_sqlite_units_run_on_the_loop_and_offloaded_ones_never_share_the_connection(world: World) -> None:
+    """A unit runs on the event loop (no thread hop); an @offloaded one in the worker thread, and a loop
+    unit that arrives meanwhile waits for it, so the one connection is never used by two threads."""
+    import asyncio
+    import threading
+    import time
+
+    from buddybot.storage.db import offloaded
+
+    db, loop_thread = world.db, threading.get_ident()
+    where: list[tuple[str, int]] = []
+
+    def plain(conn) -> int:
+        where.append(("plain", threading.get_ident()))
+        return conn.execute("SELECT count(*) FROM members").fetchone()[0]
+
+    @offloaded
+    def slow(conn) -> None:
+        where.append(("slow begins", threading.get_ident()))
+        conn.execute(
+            "INSERT INTO members (guild_id, user_id, created_at, updated_at) VALUES (?, 7, 'x', 'x')",
+            (world.guild.id,),
+        )
+        time.sleep(0.05)  # the loop runs meanwhile: the plain unit below is asked for now
+        where.append(("slow ends", threading.get_ident()))
+
+    before = await db.read(plain)
+    slow_task = asyncio.create_task(db.write(slow))
+    await asyncio.sleep(0.01)
+    after = await db.read(plain)  # asked while `slow` holds the connection in the worker thread
+    await slow_task
+    assert after == before + 1  # it waited for the offloaded unit to commit
+    assert [w for w, _ in where] == ["plain", "slow begins", "slow ends", "plain"]
+    assert where[0][1] == where[3][1] == loop_thread and where[1][1] != loop_thread

@@ -1,8 +1,9 @@
 """The database: SQLite (one connection, WAL) or PostgreSQL (a few connections), numbered migrations,
-one thread hop per unit of work. `BUDDYBOT_DB=postgresql://…` selects PostgreSQL; anything else is a SQLite path."""
+one await per unit of work. `BUDDYBOT_DB=postgresql://…` selects PostgreSQL; anything else is a SQLite path."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import sqlite3
@@ -63,6 +64,13 @@ def queued(key: Callable[..., int]) -> Callable[[Unit[T]], Unit[T]]:
     return mark
 
 
+def offloaded(fn: Unit[T]) -> Unit[T]:
+    """Mark a SQLite unit that may run long (an export of everything a member ever wrote, an erasure):
+    it runs in aiosqlite's worker thread instead of on the event loop (see Database._run)."""
+    fn.offloaded = True  # type: ignore[attr-defined]
+    return fn
+
+
 def _configure(conn: sqlite3.Connection) -> None:
     conn.row_factory = sqlite3.Row
     conn.execute("PRAGMA journal_mode = WAL")
@@ -93,12 +101,18 @@ def _migrate(conn: sqlite3.Connection) -> list[str]:
 
 
 class Database:
-    """Owns the connection(s). Every command does its work as ONE unit in a DB thread.
+    """Owns the connection(s). Every command does its work as ONE unit: one await, however many
+    statements, in one transaction.
 
-    `read(fn, ...)` and `write(fn, ...)` run `fn(conn, ...)` in a worker thread: one await, one thread
-    hop, however many statements `fn` runs, in one transaction. On SQLite `write` wraps it in
-    BEGIN IMMEDIATE/COMMIT (one writer at a time); on PostgreSQL in a SERIALIZABLE transaction that is
-    retried on a serialization failure (see storage/pg.py), so a unit behaves as if it ran alone.
+    `read(fn, ...)` and `write(fn, ...)` run `fn(conn, ...)`. On SQLite `write` wraps it in
+    BEGIN IMMEDIATE/COMMIT (one writer at a time) and the unit runs right on the event loop: SQLite is
+    in-process, a unit costs tens to hundreds of microseconds, and units queue on the one connection
+    anyway, so a hop to a worker thread and back (two thread switches and a wake-up of the loop; about
+    as long as the unit itself, and far longer at p99) bought nothing but latency. Units marked
+    `@offloaded` (exports, erasures), backups and idle checkpoints run in aiosqlite's worker thread, and
+    while one does, loop units wait for it (`_exclusive`): the connection is never used by two threads at
+    once. On PostgreSQL every unit runs in a pool thread (a network round trip) in a SERIALIZABLE
+    transaction retried on a serialization failure (see storage/pg.py), so it behaves as if it ran alone.
     """
 
     def __new__(cls, path: str | Path, **kwargs: Any) -> Database:
@@ -118,6 +132,7 @@ class Database:
         self._in_flight = 0
         self._last_write = 0.0
         self._unflushed = False  # written since the last idle checkpoint
+        self._exclusive = asyncio.Lock()  # held while the worker thread uses the connection
 
     async def open(self, *, migrate: bool = True) -> list[str]:
         """Connect and apply pending migrations (unless `migrate` is False, as for a health check);
@@ -159,10 +174,20 @@ class Database:
         self.round_trips += 1
         self._in_flight += 1
         try:
-            # aiosqlite's one private hook: run a callable in its worker thread (pinned to 0.22.x).
-            return await self._conn._execute(wrapper, self._conn._conn, fn, args)
+            if getattr(fn, "offloaded", False) or wrapper is _backup_unit:
+                return await self._in_thread(wrapper, fn, args)
+            if self._exclusive.locked():  # the worker thread has the connection: wait for it
+                async with self._exclusive:
+                    return wrapper(self._conn._conn, fn, args)
+            return wrapper(self._conn._conn, fn, args)
         finally:
             self._in_flight -= 1
+
+    async def _in_thread(self, wrapper: Callable[..., T], *args: Any) -> T:
+        assert self._conn is not None
+        async with self._exclusive:
+            # aiosqlite's one private hook: run a callable in its worker thread (pinned to 0.22.x).
+            return await self._conn._execute(wrapper, self._conn._conn, *args)
 
     async def checkpoint_if_idle(self, idle_s: float = IDLE_BEFORE_CHECKPOINT_S) -> bool:
         """Copy the WAL into the database (PASSIVE: never waits for readers) when no unit is running and
@@ -175,7 +200,7 @@ class Database:
         ):
             return False
         self._unflushed = False
-        await self._conn._execute(_checkpoint, self._conn._conn)  # not a unit of work: not counted
+        await self._in_thread(_checkpoint)  # not a unit of work: not counted
         self.checkpoints += 1
         return True
 
@@ -206,7 +231,7 @@ def _write_unit(conn: sqlite3.Connection, fn: Unit[T], args: tuple[Any, ...]) ->
     return result
 
 
-def _checkpoint(conn: sqlite3.Connection) -> None:
+def _checkpoint(conn: sqlite3.Connection) -> None:  # in the worker thread: a big WAL takes a while
     conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
 

@@ -65,15 +65,22 @@ class FakeDiscord(Payloads):
     """A guild world plus the REST and gateway ends of Discord, with every request recorded."""
 
     def __init__(
-        self, *, spec: DiscordSpec | None = None, rate_limits: bool = True, virtual_time: bool = True
+        self,
+        *,
+        spec: DiscordSpec | None = None,
+        rate_limits: bool = True,
+        virtual_time: bool = True,
+        checks: bool = True,
     ) -> None:
         """Strict by default: Discord's rate limits are on, and discord.py's rate-limit (and retry)
         sleeps pass in the harness's own clock (`virtual_time`), so a test never sleeps for seconds
         while the buckets, and the 3 s acknowledgement deadline, still see that time go by. The
         benchmark passes virtual_time=False (real sleeps) and sets a round-trip delay
-        (`session.latency`)."""
+        (`session.latency`) and checks=False: no OpenAPI validation (spec=None) nor the scan of every
+        body for an erased member's placeholder mention, test checks that are not Discord's work."""
         self._ids = itertools.count(1)
         self.spec = spec
+        self.checks = checks
         self.application_id = self.next_id()
         self.bot_user = FakeUser(self.application_id, "BuddyBot", bot=True)
         self.users: dict[int, FakeUser] = {}
