@@ -124,32 +124,44 @@ def rows(world: BenchWorld) -> dict[str, int]:
 
 
 async def bursts(
-    world: BenchWorld, slices: Slices, scale: Scale, *, burst: int, mixed: int, log: Callable[[str], None]
+    world: BenchWorld,
+    slices: Slices,
+    scale: Scale,
+    *,
+    burst: int,
+    mixed: int,
+    log: Callable[[str], None],
+    matched: Op | None = None,
 ) -> dict[str, Any]:
+    """`matched`: /need's matched floor (the same REST calls, no work), what the 500 are compared with."""
     out: dict[str, Any] = {}
     if has(world, "need"):
-        out["need_500"] = await _simultaneous(world, slices, scale, burst, log)
+        out["need_500"] = await _simultaneous(world, slices, scale, burst, log, matched)
     out["mixed"] = await _mixed(world, slices, scale, mixed, log)
     return out
 
 
 async def _simultaneous(
-    world: BenchWorld, slices: Slices, scale: Scale, n: int, log: Callable[[str], None]
+    world: BenchWorld, slices: Slices, scale: Scale, n: int, log: Callable[[str], None], matched: Op | None
 ) -> dict[str, Any]:
-    """n /need at once vs n no-op commands at once, alternated over a few repetitions."""
+    """n /need at once vs n of its matched floor at once (and n plain no-ops, for reference), alternated
+    over a few repetitions."""
     reps = 5
-    need, floor = Need(slices, scale), Noop()
+    need, floor, noop = Need(slices, scale), matched or Noop(), Noop()
     await need.setup(world, n * reps)
     before = rows(world)
     retries = getattr(world.bot.db, "retries", None)  # PostgreSQL: serialization failures run again
     retried_before = sum(retries.values()) if retries is not None else 0
-    need_ms, floor_ms, ratios = [], [], []
+    need_ms, floor_ms, noop_ms, ratios = [], [], [], []
     posted = acked = 0
     for rep in range(reps):
+        noop_ns, noop_results = await world.burst([noop.payload(world, rep * n + i) for i in range(n)])
         floor_ns, floor_results = await world.burst([floor.payload(world, rep * n + i) for i in range(n)])
         need_ns, results = await world.burst([need.payload(world, rep * n + i) for i in range(n)])
         for r in floor_results:
             floor.check(world, r)
+        for r in noop_results:
+            noop.check(world, r)
         acked += sum(1 for r in results if r.callbacks and r.callbacks[0].status == 200)
         posted += sum(
             1
@@ -161,11 +173,12 @@ async def _simultaneous(
         )
         need_ms.append(need_ns / 1e6)
         floor_ms.append(floor_ns / 1e6)
+        noop_ms.append(noop_ns / 1e6)
         ratios.append(need_ns / floor_ns)
         world.discord.forget()
         log(
             f"  burst {rep + 1}/{reps}: {n} /need in {need_ns / 1e6:.0f} ms ({acked} acknowledged so far), "
-            f"{n} no-ops in {floor_ns / 1e6:.0f} ms"
+            f"{n} matched floors in {floor_ns / 1e6:.0f} ms, {n} no-ops in {noop_ns / 1e6:.0f} ms"
         )
     after = rows(world)
     expected = n * reps
@@ -175,7 +188,10 @@ async def _simultaneous(
         "repetitions": reps,
         "need_ms": round(median(need_ms), 1),
         "floor_ms": round(median(floor_ms), 1),
+        "floor": "matched" if matched is not None else "no-op",
+        "noop_ms": round(median(noop_ms), 1),
         "ratio": round(median(ratios), 2),
+        "noop_ratio": round(median(need_ms) / median(noop_ms), 2),
         "interactions_per_s": round(n / (median(need_ms) / 1000)),
         "acknowledged": acked,
         "needs_added": added,

@@ -98,7 +98,8 @@ def goals(r: dict[str, Any]) -> list[dict[str, Any]]:
         )
     burst = r.get("bursts", {}).get("need_500")
     if burst:
-        out.append(_goal("500 simultaneous /need ≤ 5× 500 simultaneous floors", burst["ratio"], 5, "×"))
+        floors = "matched floors" if burst.get("floor") == "matched" else "floors"
+        out.append(_goal(f"500 simultaneous /need ≤ 5× 500 simultaneous {floors}", burst["ratio"], 5, "×"))
         out.append(
             _goal(
                 "500 simultaneous /need: every need stored and posted once",
@@ -214,7 +215,9 @@ def markdown(r: dict[str, Any]) -> str:
             x = b["need_500"]
             lines.append(
                 f"| {x['n']} simultaneous /need ×{x['repetitions']} | {x['need_ms']:,.0f} ms vs {x['floor_ms']:,.0f} ms "
-                f"for {x['n']} no-ops ({x['ratio']:.2f}×), {x['interactions_per_s']:,}/s; of {x['expected']:,} asked: "
+                f"for {x['n']} {'matched floors' if x.get('floor') == 'matched' else 'no-ops'} ({x['ratio']:.2f}×)"
+                + (f", {x['noop_ms']:,.0f} ms for {x['n']} plain no-ops ({x['noop_ratio']:.2f}×)" if "noop_ms" in x else "")
+                + f", {x['interactions_per_s']:,}/s; of {x['expected']:,} asked: "
                 f"{x['acknowledged']:,} acknowledged within Discord's 3 s, {x['needs_added']:,} stored, "
                 f"{x['posts']:,} posted"
                 + (

@@ -111,7 +111,9 @@ async def interactive(db: Path | str, scale: Scale, args: argparse.Namespace) ->
         )
         out: dict[str, object] = {"floor": floor.summary()}
         out.update({name: s.summary() for name, s in series.items()})
-        out["bursts"] = await bursts(world, slices, scale, burst=args.burst, mixed=args.mixed, log=log)
+        out["bursts"] = await bursts(
+            world, slices, scale, burst=args.burst, mixed=args.mixed, log=log, matched=matched.get("/need")
+        )
         return out
     finally:
         gc.unfreeze()
