@@ -8,7 +8,8 @@ folded with lower() (members without one last), then user id.
 offers.dir_key holds that name order ('0' || lower(business), '1' without a business, NULL while the
 member is hidden) and available_offers carries a copy (migration 012). Each tier walks an index in
 that order and stops when the page is full, so the work is about the page size plus the rows a tier
-steps over (see DIRECTORY_SQL), never a sort of every offerer. The total comes from directory_counts.
+steps over (see DIRECTORY_SQL); the only sort is of tier 2's page-sized pieces, never of every offerer.
+The total comes from directory_counts.
 
 Everything that changes a key's inputs calls sync_member (or unlist for deleted offers) in its own
 unit of work: profile set, offer add, capacity windows, /busy, hide/unhide; offer remove and erasure
@@ -111,19 +112,23 @@ def total(conn: sqlite3.Connection, guild_id: int, skill: str) -> int:
 #     rows with a capacity window (and none at all when no window of the skill overlaps: the LIMIT is 0);
 #   2 not available, not busy: the free members (offers_by_directory), stepping over the available ones
 #     (fewer than a page, or tiers 0-1 had filled it), merged with the members whose busy spell ends
-#     before the window (offers_busy_by_directory; walked only when offers_busy_by_end has one);
+#     before the window (see _ENDED_FEW: at most FEW rows, or a walk where they are not rare);
 #   3 not available, busy: offers_busy_by_directory, stepping over fewer than two pages of the others
-#     and over the spells ending before the window.
+#     (had there been more, tier 2 would have filled the page).
 # The members row decides (busy_until, hidden); the keys only choose the index, so a member hidden by a
 # raw write is still not listed.
 _OVERLAPS = "{t}.end_date >= :start AND {t}.start_date <= :end"
+_SHOWN_COLUMNS = "business, area, details, busy_until"  # what a line of the directory shows
+_SHOWN = "m.business, m.area, o.details, m.busy_until"
 _BUSY = "m.busy_until >= :start"
 _NOT_BUSY = "(m.busy_until IS NULL OR m.busy_until < :start)"
 _ANYONE_AVAILABLE = f"""EXISTS (SELECT 1 FROM available_offers AS g INDEXED BY available_offers_by_start
                   WHERE g.guild_id = :guild AND g.skill = :skill AND {_OVERLAPS.format(t="g")})"""
-_ANY_SPELL_ENDED = """EXISTS (SELECT 1 FROM offers AS e INDEXED BY offers_busy_by_end
-                  WHERE e.guild_id = :guild AND e.skill = :skill AND e.dir_key IS NOT NULL
-                    AND e.busy_until IS NOT NULL AND e.busy_until < :start)"""
+# How many listed offers of the skill have a busy spell ending before the window, counted up to FEW.
+FEW = 100
+_SPELLS_ENDED = f"""(SELECT count(*) FROM (SELECT 1 FROM offers AS e INDEXED BY offers_busy_by_end
+                     WHERE e.guild_id = :guild AND e.skill = :skill AND e.dir_key IS NOT NULL
+                       AND e.busy_until IS NOT NULL AND e.busy_until < :start LIMIT {FEW}) AS c)"""
 # One row per member even with two windows overlapping the find's: only their lowest-id such window counts.
 _FIRST_WINDOW = f"""NOT EXISTS (SELECT 1 FROM availability a
                       WHERE a.guild_id = w.guild_id AND a.user_id = w.user_id AND {_OVERLAPS.format(t="a")}
@@ -134,26 +139,29 @@ _NOT_AVAILABLE = f"""NOT EXISTS (SELECT 1 FROM availability a
                       WHERE a.guild_id = o.guild_id AND a.user_id = o.user_id AND {_OVERLAPS.format(t="a")}
                       LIMIT 1 OFFSET 0)"""
 _AVAILABLE_ARM = f"""SELECT * FROM (
-    SELECT w.user_id, {{tier}} AS tier
+    SELECT w.user_id, {{tier}} AS tier, {_SHOWN}
       FROM available_offers AS w INDEXED BY available_offers_by_directory
       JOIN members AS m ON m.guild_id = w.guild_id AND m.user_id = w.user_id
+      JOIN offers AS o ON o.guild_id = w.guild_id AND o.user_id = w.user_id AND o.skill = w.skill
      WHERE w.guild_id = :guild AND w.skill = :skill AND w.dir_key IS NOT NULL AND {_OVERLAPS.format(t="w")}
        AND m.hidden = 0 AND {{busy}} AND {_FIRST_WINDOW}
      ORDER BY w.dir_key, w.user_id
      LIMIT CASE WHEN {_ANYONE_AVAILABLE} THEN :limit ELSE 0 END) AS arm{{tier}}"""
-_OFFERS_WALK = f"""SELECT o.user_id, o.dir_key
+_OFFERS_WALK = f"""SELECT o.user_id, o.dir_key, {_SHOWN}
       FROM offers AS o INDEXED BY {{index}}
       JOIN members AS m ON m.guild_id = o.guild_id AND m.user_id = o.user_id
      WHERE o.guild_id = :guild AND o.skill = :skill AND o.dir_key IS NOT NULL AND {{copy}}
        AND m.hidden = 0 AND {{busy}} AND {_NOT_AVAILABLE}"""
 _FREE = _OFFERS_WALK.format(index="offers_by_directory", copy="o.busy_until IS NULL", busy=_NOT_BUSY)
-# The walk starts at the first key ('' is below every key) only when some spell ends before the window;
-# otherwise at '2', above every key ('0…' named, '1' unnamed), so it reads nothing. A bound of the index
-# range is computed once, before the walk (a plain WHERE term would be tested on every row walked).
-_SPELL_ENDED = _OFFERS_WALK.format(
+# Members whose spell ends before the window (on /busy's index, since retire_busy has not run yet or the
+# window starts later): fewer than FEW are read through offers_busy_by_end and sorted; more, then the
+# walk over the busy members in directory order meets one every few rows. Exactly one of the two runs.
+_ENDED_FEW = _OFFERS_WALK.format(
+    index="offers_busy_by_end", copy="o.busy_until IS NOT NULL AND o.busy_until < :start", busy=_NOT_BUSY
+)
+_ENDED_MANY = _OFFERS_WALK.format(
     index="offers_busy_by_directory",
-    copy=f"o.dir_key >= CASE WHEN {_ANY_SPELL_ENDED} THEN '' ELSE '2' END "
-    "AND o.busy_until IS NOT NULL AND o.busy_until < :start",
+    copy="o.busy_until IS NOT NULL AND o.busy_until < :start",
     busy=_NOT_BUSY,
 )
 _STILL_BUSY = _OFFERS_WALK.format(
@@ -162,19 +170,28 @@ _STILL_BUSY = _OFFERS_WALK.format(
 _ARMS = (
     _AVAILABLE_ARM.format(tier=0, busy=_NOT_BUSY),
     _AVAILABLE_ARM.format(tier=1, busy=_BUSY),
-    # Two walks of at most a page each, in the same order; their union (two pages at most) is sorted.
+    # Walks of at most a page each, in the same order; their union (two pages at most) is sorted.
     f"""SELECT * FROM (
-    SELECT user_id, 2 AS tier FROM (
+    SELECT user_id, 2 AS tier, {_SHOWN_COLUMNS} FROM (
         SELECT * FROM ({_FREE} ORDER BY o.dir_key, o.user_id LIMIT :limit) AS free
         UNION ALL
-        SELECT * FROM ({_SPELL_ENDED} ORDER BY o.dir_key, o.user_id LIMIT :limit) AS ended
-        ORDER BY 2, 1 LIMIT :limit) AS merged) AS arm2""",
+        SELECT * FROM ({_ENDED_FEW} ORDER BY o.dir_key, o.user_id
+                       LIMIT CASE WHEN {_SPELLS_ENDED} < {FEW} THEN :limit ELSE 0 END) AS few
+        UNION ALL
+        SELECT * FROM ({_ENDED_MANY} ORDER BY o.dir_key, o.user_id
+                       LIMIT CASE WHEN {_SPELLS_ENDED} >= {FEW} THEN :limit ELSE 0 END) AS many
+        ORDER BY dir_key, user_id LIMIT :limit) AS merged) AS arm2""",
     f"""SELECT * FROM (
-    SELECT user_id, 3 AS tier FROM (
+    SELECT user_id, 3 AS tier, {_SHOWN_COLUMNS} FROM (
         {_STILL_BUSY}
         ORDER BY o.dir_key, o.user_id LIMIT :limit) AS busy) AS arm3""",
 )
-DIRECTORY_SQL = "SELECT user_id, tier FROM (\n" + "\nUNION ALL\n".join(_ARMS) + "\n) AS arms LIMIT :limit"
+# The total is read once (an uncorrelated subquery); every row carries it.
+DIRECTORY_SQL = (
+    f"SELECT user_id, tier, {_SHOWN_COLUMNS},\n"
+    "       (SELECT listed FROM directory_counts WHERE guild_id = :guild AND skill = :skill) AS total\n"
+    "  FROM (\n" + "\nUNION ALL\n".join(_ARMS) + "\n) AS arms LIMIT :limit"
+)
 
 
 def params(guild_id: int, skill: str, start: date, end: date, limit: int) -> dict[str, object]:
@@ -191,30 +208,16 @@ def page(
     conn: sqlite3.Connection, guild_id: int, skill: str, start: date, end: date, limit: int
 ) -> tuple[list[DirectoryEntry], int]:
     """The first `limit` members offering `skill` in directory order, and how many are listed in all."""
-    found = [(r[0], r[1]) for r in conn.execute(DIRECTORY_SQL, params(guild_id, skill, start, end, limit))]
-    if not found:
-        return [], total(conn, guild_id, skill)
-    marks = ", ".join("?" for _ in found)
-    rows = {
-        r[0]: tuple(r)
-        for r in conn.execute(
-            "SELECT o.user_id, m.business, m.area, o.details, m.busy_until FROM offers o "
-            "JOIN members m ON m.guild_id = o.guild_id AND m.user_id = o.user_id "
-            f"WHERE o.guild_id = ? AND o.skill = ? AND o.user_id IN ({marks})",
-            (guild_id, skill, *(user_id for user_id, _ in found)),
+    rows = conn.execute(DIRECTORY_SQL, params(guild_id, skill, start, end, limit)).fetchall()
+    entries = [
+        DirectoryEntry(
+            user_id=user_id,
+            business=business,
+            area=area,
+            details=details,
+            available=tier < 2,
+            busy_until=busy_until if tier in (1, 3) else None,
         )
-    }
-    entries = []
-    for user_id, tier in found:
-        _, business, area, details, busy_until = rows[user_id]
-        entries.append(
-            DirectoryEntry(
-                user_id=user_id,
-                business=business,
-                area=area,
-                details=details,
-                available=tier < 2,
-                busy_until=busy_until if tier in (1, 3) else None,
-            )
-        )
-    return entries, total(conn, guild_id, skill)
+        for user_id, tier, business, area, details, busy_until, _ in rows
+    ]
+    return entries, (rows[0][-1] or 0) if rows else 0
