@@ -10,8 +10,8 @@
 -- offers.busy_until copies the member's busy_until (NULL when not busy) and splits the listed offers in
 -- two indexes in directory order: free members, and members with a busy spell. So "not busy" never steps
 -- over the busy members, however many there are. A spell that has ended leaves the copy (it is set back
--- to NULL) the next time past availability windows are pruned (directory.retire_busy); until then the
--- walk over busy members finds it through offers_busy_by_end.
+-- to NULL by directory.retire_busy: /busy, /available and the request expiry job run it); until then,
+-- and for windows starting after a spell ends, offers_busy_by_end finds those spells.
 --
 -- The keys and counts are kept in step in Python, in the unit of work that changes their inputs
 -- (buddybot/storage/directory.py: profile set, offer add/remove, capacity windows, hide/unhide, erasure);
