@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 import aiosqlite
 
 from buddybot.storage import dialect, pg
+from buddybot.storage.group_commit import MAX_GROUP, Pending, commit_group
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -133,6 +134,9 @@ class Database:
         self._last_write = 0.0
         self._unflushed = False  # written since the last idle checkpoint
         self._exclusive = asyncio.Lock()  # held while the worker thread uses the connection
+        self._pending: list[Pending] = []  # write units waiting for the next group commit
+        self._commit_scheduled = False
+        self._waiting_commit: asyncio.Future[None] | None = None  # a group waiting for the worker thread
 
     async def open(self, *, migrate: bool = True) -> list[str]:
         """Connect and apply pending migrations (unless `migrate` is False, as for a health check);
@@ -152,6 +156,9 @@ class Database:
 
     async def close(self) -> None:
         if self._conn is not None:
+            if self._pending:  # writes asked for just before closing still happen
+                async with self._exclusive:
+                    self._commit_pending(holding=True)
             conn, self._conn = self._conn, None
             await conn.close()
 
@@ -164,9 +171,51 @@ class Database:
 
     async def write(self, fn: Unit[T], *args: Any) -> T:
         try:
-            return await self._run(_write_unit, fn, args)
+            if getattr(fn, "offloaded", False):
+                return await self._run(_write_unit, fn, args)
+            return await self._grouped(fn, args)
         finally:
             self._last_write, self._unflushed = time.monotonic(), True
+
+    async def _grouped(self, fn: Unit[T], args: tuple[Any, ...]) -> T:
+        """A write unit, committed with the others waiting at the next turn of the loop (group_commit)."""
+        if self._conn is None:
+            raise RuntimeError("database is not open")
+        self.round_trips += 1
+        self._in_flight += 1
+        try:
+            future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+            self._pending.append((fn, args, future))
+            self._schedule_commit()
+            return await future
+        finally:
+            self._in_flight -= 1
+
+    def _schedule_commit(self) -> None:
+        if not self._commit_scheduled:
+            self._commit_scheduled = True
+            asyncio.get_running_loop().call_soon(self._commit_pending)
+
+    def _commit_pending(self, holding: bool = False) -> None:
+        self._commit_scheduled = False
+        if self._conn is None:
+            for *_, future in self._pending:
+                if not future.done():
+                    future.set_exception(RuntimeError("database is not open"))
+            self._pending.clear()
+            return
+        if self._exclusive.locked() and not holding:  # the worker thread has the connection: after it
+            self._commit_scheduled = True
+            self._waiting_commit = asyncio.ensure_future(self._commit_when_free())
+            return
+        group, self._pending = self._pending[:MAX_GROUP], self._pending[MAX_GROUP:]
+        self._pending[:0] = commit_group(self._conn._conn, group)
+        if self._pending:
+            self._schedule_commit()
+
+    async def _commit_when_free(self) -> None:
+        async with self._exclusive:
+            self._commit_pending(holding=True)
 
     async def _run(self, wrapper: Callable[..., T], fn: Unit[T], args: tuple[Any, ...]) -> T:
         if self._conn is None:
