@@ -48,32 +48,26 @@ def rebuild(conn: sqlite3.Connection) -> None:
 
 
 # -- keeping the keys in step -------------------------------------------------------------------------
-def sync_member(conn: sqlite3.Connection, guild_id: int, user_id: int) -> None:
-    """Re-derive the member's keys and busy copies (at most 15 offers) from their members row; counts
-    follow the change.
+def sync_member(conn: sqlite3.Connection, guild_id: int, user_id: int, skill: str | None = None) -> None:
+    """Re-derive the member's keys and busy copies (at most 15 offers; only `skill`'s when given: a new
+    offer, the others being in step already) from their members row; counts follow the change.
 
     A new offer is inserted unlisted (dir_key NULL), so this also lists it and counts it.
     """
+    only, params = ("", (guild_id, user_id)) if skill is None else (" AND skill = ?", (guild_id, user_id, skill))
     before = {
         r[0]: r[1] is not None
-        for r in conn.execute(
-            "SELECT skill, dir_key FROM offers WHERE guild_id = ? AND user_id = ?", (guild_id, user_id)
-        )
+        for r in conn.execute(f"SELECT skill, dir_key FROM offers WHERE guild_id = ? AND user_id = ?{only}", params)
     }
     after = conn.execute(
-        f"{_OFFER_KEYS} WHERE guild_id = ? AND user_id = ? RETURNING skill, dir_key", (guild_id, user_id)
+        f"{_OFFER_KEYS} WHERE guild_id = ? AND user_id = ?{only} RETURNING skill, dir_key", params
     ).fetchall()
     _count(
         conn,
         guild_id,
         [(skill, int(key is not None) - int(before.get(skill, False))) for skill, key in after],
     )
-    copy_to_available(conn, guild_id, user_id)
-
-
-def copy_to_available(conn: sqlite3.Connection, guild_id: int, user_id: int) -> None:
-    """available_offers rows (made by migration 002's triggers) take their offer's key."""
-    conn.execute(f"{_AVAILABLE_KEYS} WHERE guild_id = ? AND user_id = ?", (guild_id, user_id))
+    conn.execute(f"{_AVAILABLE_KEYS} WHERE guild_id = ? AND user_id = ?{only}", params)
 
 
 def retire_busy(conn: sqlite3.Connection, before: date) -> None:

@@ -131,7 +131,7 @@ def add_offer(
         "INSERT INTO skills (guild_id, name) VALUES (?, ?) ON CONFLICT DO NOTHING", (guild_id, skill)
     )
     if existed is None:
-        directory_sql.sync_member(conn, guild_id, user_id)  # lists the new offer
+        directory_sql.sync_member(conn, guild_id, user_id, skill)  # lists the new offer
     count = conn.execute(
         "SELECT count(*) FROM offers WHERE guild_id = ? AND user_id = ?", (guild_id, user_id)
     ).fetchone()[0]
