@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import TypeVar
@@ -47,12 +48,20 @@ def pings(*user_ids: int) -> discord.AllowedMentions:
     )
 
 
+# Every character discord.utils.escape_markdown / escape_mentions can act on (markdown marks, quote,
+# link and heading starts, list dashes, @): text without any of them comes back unchanged, so it skips
+# their regexes (a /find page renders ~35 fields; tests/test_hostile_input.py holds the two equal).
+_MARKUP = re.compile(r"[_\\~|*`>\[#\-@]")
+
+
 def safe(text: str | None, limit: int | None = None) -> str:
     """Member text made inert for Discord: markdown and mentions escaped, optionally shortened."""
     if not text:
         return ""
     if limit is not None and len(text) > limit:
         text = text[: limit - 1] + "…"
+    if not _MARKUP.search(text):
+        return text
     return discord.utils.escape_mentions(discord.utils.escape_markdown(text))
 
 

@@ -279,3 +279,14 @@ def test_autocomplete_with_hostile_text_answers_valid_choices(
         arena.discord.forget()
 
     prop()
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("ab _\\~|*`>[]()#-@!&0123456789:/.\n <é😀")), max_size=40) | st.text(max_size=40))
+def test_safe_skips_the_escapes_only_for_text_they_would_leave_alone(text: str) -> None:
+    """cogs.common.safe's fast path (no markup character: return the text) equals the full escapes."""
+    import discord
+
+    from cogs.common import safe
+
+    assert safe(text) == (discord.utils.escape_mentions(discord.utils.escape_markdown(text)) if text else "")
