@@ -37,9 +37,20 @@ _worker: subprocess.Popen[bytes] | None = None
 _lock = threading.Lock()
 
 
+def _key(points: Sequence[WeekPoint], title: str) -> tuple[object, ...]:
+    return (tuple((p.week, p.posted, p.filled) for p in points), title)
+
+
+def cached_png(points: Sequence[WeekPoint], title: str = "Requests per week") -> bytes | None:
+    """The chart if it was drawn already (no waiting: call it on the event loop), else None."""
+    with _lock:
+        png = _cache.get(_key(points, title))
+    return png
+
+
 def render_png(points: Sequence[WeekPoint], title: str = "Requests per week") -> bytes:
     """The chart from the chart worker (blocking: call it with asyncio.to_thread); cached by content."""
-    key = (tuple((p.week, p.posted, p.filled) for p in points), title)
+    key = _key(points, title)
     with _lock:
         if key in _cache:
             _cache.move_to_end(key)

@@ -11,7 +11,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from buddybot import stats
-from buddybot.chart import render_png
+from buddybot.chart import cached_png, render_png
 from buddybot.groupbuy_terms import money
 from buddybot.outcomes import format_value
 from buddybot.sharing_stats import SharingStats
@@ -198,7 +198,8 @@ class Stats(commands.Cog):
         # this week's running numbers go in the chart's text.
         await reply(interaction, embed=render_stats(figures))
         *done, this_week = figures.weekly
-        png = await asyncio.to_thread(render_png, done, "Requests per week (UTC weeks)")
+        title = "Requests per week (UTC weeks)"
+        png = cached_png(done, title) or await asyncio.to_thread(render_png, done, title)
         await reply(interaction, embed=chart_embed(this_week), file=discord.File(io.BytesIO(png), CHART_NAME))
 
 
