@@ -162,8 +162,7 @@ def _open_need(conn: sqlite3.Connection, guild_id: int, need_id: int) -> Need:
 
 def _state(conn: sqlite3.Connection, need_id: int, now: datetime | None = None) -> NeedState:
     need = Need.from_row(sql.get_need(conn, need_id))
-    # our own rows, validated when written: no second validation per volunteer on every redraw
-    volunteers = [Volunteer.model_construct(**dict(r)) for r in sql.volunteers(conn, need_id)]
+    volunteers = [Volunteer(**dict(r)) for r in sql.volunteers(conn, need_id)]
     return NeedState(
         need=need,
         volunteers=lifecycle.ordered(volunteers, need.pick_seed, need.picks_open_at),

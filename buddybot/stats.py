@@ -227,7 +227,7 @@ def _weeks(points: dict[str, tuple[int, int]], first: date, last: date, *, trim:
     week = first
     while week <= last:
         posted, filled = points.get(week.isoformat(), (0, 0))
-        series.append(WeekPoint.model_construct(week=week, posted=posted, filled=filled))  # plain values
+        series.append(WeekPoint(week=week, posted=posted, filled=filled))
         week += timedelta(weeks=1)
     if trim:  # all time: start at the first week anything was asked, but show at least the minimum span
         while len(series) > CHART_MIN_WEEKS and series[0].posted == 0:
@@ -251,7 +251,7 @@ def compute(conn: sqlite3.Connection, guild_id: int, period: str, now: datetime)
     with_profile, offering, skills = sql.totals(conn, guild_id)
 
     def ranked(metric: str) -> list[Ranked]:
-        return [Ranked.model_construct(key=k, count=n) for k, n in sql.top(conn, guild_id, kind, key, metric, TOP)]
+        return [Ranked(key=k, count=n) for k, n in sql.top(conn, guild_id, kind, key, metric, TOP)]
 
     return Stats(
         period=period, start=start, today=today,

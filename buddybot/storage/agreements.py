@@ -222,8 +222,7 @@ def members(conn: sqlite3.Connection, agreement: Agreement) -> list[Member]:
         {"guild": agreement.guild_id, "id": agreement.id, "version": agreement.version,
          "hash": agreement.terms_hash},
     ).fetchall()  # fmt: skip
-    # up to 22 rows on every click: our own columns, typed by the schema, need no second validation
-    return [Member.model_construct(user_id=r[0], role=r[1], name=r[2], business=r[3], accepted_at=r[4]) for r in rows]
+    return [Member(user_id=r[0], role=r[1], name=r[2], business=r[3], accepted_at=r[4]) for r in rows]
 
 
 def accept(
