@@ -180,7 +180,7 @@ def markdown(r: dict[str, Any]) -> str:
         hop = mt.get("through_database")
         if hop:
             lines.append(
-                f"| matching through the bot's `Database.read` (one aiosqlite round trip) | {_us(hop['median_us'])} | "
+                f"| matching through the bot's `Database.read` (one unit, on the event loop) | {_us(hop['median_us'])} | "
                 f"{_us(hop['p99_us'])} | {hop['ratio']:.2f}× the same SQL through plain sqlite3 |"
             )
         ws = mt.get("worst_searched")
