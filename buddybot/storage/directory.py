@@ -11,9 +11,9 @@ that order and stops when the page is full, so the work is about the page size p
 steps over (see DIRECTORY_SQL); the only sort is of tier 2's page-sized pieces, never of every offerer.
 The total comes from directory_counts.
 
-Everything that changes a key's inputs calls sync_member (or unlist for deleted offers) in its own
-unit of work: profile set, offer add, capacity windows, /busy, hide/unhide; offer remove and erasure
-unlist. offers.busy_until copies members.busy_until so free and busy members sit in separate indexes.
+Everything that changes a key's inputs calls sync_member in its own unit of work: profile set,
+capacity windows, /busy, hide/unhide. A new offer is born with its key (member_keys, listed_new);
+offer remove and erasure call unlist. offers.busy_until copies members.busy_until so free and busy members sit in separate indexes.
 """
 
 from __future__ import annotations
@@ -48,26 +48,41 @@ def rebuild(conn: sqlite3.Connection) -> None:
 
 
 # -- keeping the keys in step -------------------------------------------------------------------------
-def sync_member(conn: sqlite3.Connection, guild_id: int, user_id: int, skill: str | None = None) -> None:
-    """Re-derive the member's keys and busy copies (at most 15 offers; only `skill`'s when given: a new
-    offer, the others being in step already) from their members row; counts follow the change.
-
-    A new offer is inserted unlisted (dir_key NULL), so this also lists it and counts it.
-    """
-    only, params = ("", (guild_id, user_id)) if skill is None else (" AND skill = ?", (guild_id, user_id, skill))
+def sync_member(conn: sqlite3.Connection, guild_id: int, user_id: int) -> None:
+    """Re-derive the member's keys and busy copies (at most 15 offers) from their members row; counts
+    follow the change. (A new offer is born with its key: member_keys and listed_new.)"""
     before = {
         r[0]: r[1] is not None
-        for r in conn.execute(f"SELECT skill, dir_key FROM offers WHERE guild_id = ? AND user_id = ?{only}", params)
+        for r in conn.execute(
+            "SELECT skill, dir_key FROM offers WHERE guild_id = ? AND user_id = ?", (guild_id, user_id)
+        )
     }
     after = conn.execute(
-        f"{_OFFER_KEYS} WHERE guild_id = ? AND user_id = ?{only} RETURNING skill, dir_key", params
+        f"{_OFFER_KEYS} WHERE guild_id = ? AND user_id = ? RETURNING skill, dir_key", (guild_id, user_id)
     ).fetchall()
     _count(
         conn,
         guild_id,
         [(skill, int(key is not None) - int(before.get(skill, False))) for skill, key in after],
     )
-    conn.execute(f"{_AVAILABLE_KEYS} WHERE guild_id = ? AND user_id = ?{only}", params)
+    conn.execute(f"{_AVAILABLE_KEYS} WHERE guild_id = ? AND user_id = ?", (guild_id, user_id))
+
+
+def member_keys(conn: sqlite3.Connection, guild_id: int, user_id: int) -> tuple[str | None, str | None]:
+    """(dir_key, busy_until) a new offer of this member is born with: it goes into its directory index
+    once, at its INSERT, instead of being inserted unlisted and moved by sync_member."""
+    row = conn.execute(
+        f"SELECT {KEY_SQL}, m.busy_until FROM members m WHERE m.guild_id = ? AND m.user_id = ?", (guild_id, user_id)
+    ).fetchone()
+    return (row[0], row[1]) if row else (None, None)
+
+
+def listed_new(conn: sqlite3.Connection, guild_id: int, user_id: int, skill: str, dir_key: str | None) -> None:
+    """A new offer inserted with member_keys(): count it, and give its available_offers rows (made by
+    migration 002's trigger at the INSERT) its key."""
+    if dir_key is not None:
+        _count(conn, guild_id, [(skill, 1)])
+        conn.execute(f"{_AVAILABLE_KEYS} WHERE guild_id = ? AND user_id = ? AND skill = ?", (guild_id, user_id, skill))
 
 
 def retire_busy(conn: sqlite3.Connection, before: date) -> None:

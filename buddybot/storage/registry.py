@@ -122,16 +122,18 @@ def add_offer(
     existed = conn.execute(
         "SELECT 1 FROM offers WHERE guild_id = ? AND user_id = ? AND skill = ?", (guild_id, user_id, skill)
     ).fetchone()
+    dir_key, busy_until = directory_sql.member_keys(conn, guild_id, user_id)  # a new offer is born listed
     conn.execute(
-        "INSERT INTO offers (guild_id, user_id, skill, details, created_at) VALUES (?, ?, ?, ?, ?) "
+        "INSERT INTO offers (guild_id, user_id, skill, details, created_at, dir_key, busy_until) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?) "
         "ON CONFLICT (guild_id, user_id, skill) DO UPDATE SET details = COALESCE(excluded.details, offers.details)",
-        (guild_id, user_id, skill, details, now),
+        (guild_id, user_id, skill, details, now, dir_key, busy_until),
     )
     conn.execute(
         "INSERT INTO skills (guild_id, name) VALUES (?, ?) ON CONFLICT DO NOTHING", (guild_id, skill)
     )
     if existed is None:
-        directory_sql.sync_member(conn, guild_id, user_id, skill)  # lists the new offer
+        directory_sql.listed_new(conn, guild_id, user_id, skill, dir_key)
     count = conn.execute(
         "SELECT count(*) FROM offers WHERE guild_id = ? AND user_id = ?", (guild_id, user_id)
     ).fetchone()[0]
