@@ -222,20 +222,6 @@ def search_worst(conn: sqlite3.Connection, names: list[str], match: Callable[...
     return slowest
 
 
-# /find's directory before migration 012: every offerer of the skill joined, tested and sorted.
-SORTED_DIRECTORY_SQL = """
-SELECT o.user_id, m.business, m.area, o.details, m.busy_until,
-       EXISTS (SELECT 1 FROM availability a WHERE a.guild_id = o.guild_id AND a.user_id = o.user_id
-                  AND a.start_date <= :end AND a.end_date >= :start) AS available,
-       count(*) OVER () AS total
-  FROM offers o JOIN members m ON m.guild_id = o.guild_id AND m.user_id = o.user_id
- WHERE o.guild_id = :guild AND o.skill = :skill AND m.hidden = 0
- ORDER BY available DESC, (m.busy_until IS NOT NULL AND m.busy_until >= :start) ASC,
-          m.business IS NULL, lower(m.business), o.user_id
- LIMIT :limit
-"""
-
-
 def directory(path: Path, scale: Scale, *, rounds: int, per_round: int) -> dict[str, Any]:
     """/find's first page for the most offered skill (storage.directory.page: tiers over directory-order
     indexes, total from directory_counts) vs the sorted query it replaced; windows today and next week."""
@@ -251,7 +237,7 @@ def directory(path: Path, scale: Scale, *, rounds: int, per_round: int) -> dict[
 
     def sorted_query(i: int) -> object:
         return conn.execute(
-            SORTED_DIRECTORY_SQL, sql.params(GUILD_ID, skill, *windows[i % 2], DIRECTORY_PAGE)
+            sql.SORTED_DIRECTORY_SQL, sql.params(GUILD_ID, skill, *windows[i % 2], DIRECTORY_PAGE)
         ).fetchall()
 
     page(0), sorted_query(0)  # warm

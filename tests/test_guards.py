@@ -22,6 +22,7 @@ from datetime import date
 import pytest
 from discord import app_commands
 
+from bench.queries import vm_steps
 from buddybot.storage import directory as directory_sql
 from buddybot.storage.db import Database
 from buddybot.testing.harness import Result
@@ -187,16 +188,9 @@ async def test_directory_plan_walks_directory_indexes_without_sorting(tmp_path) 
 
 
 def _directory_steps(conn: sqlite3.Connection) -> tuple[int, list[int], int]:
-    steps = 0
-
-    def tick() -> int:
-        nonlocal steps
-        steps += 1
-        return 0
-
-    conn.set_progress_handler(tick, 1)
-    entries, total = directory_sql.page(conn, 1, "plumbing", *FIND_WINDOW, 15)
-    conn.set_progress_handler(None, 1)
+    found: list[tuple[list, int]] = []
+    steps = vm_steps(conn, lambda: found.append(directory_sql.page(conn, 1, "plumbing", *FIND_WINDOW, 15)))
+    entries, total = found[0]
     return steps, [e.user_id for e in entries], total
 
 

@@ -47,6 +47,21 @@ def rebuild(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
+# /find's directory before migration 012: every offerer of the skill joined, tested and sorted. Not used
+# by the bot: the oracle the tiers are held equal to (tests/test_directory.py) and timed against (bench).
+SORTED_DIRECTORY_SQL = """
+SELECT o.user_id, m.business, m.area, o.details, m.busy_until,
+       EXISTS (SELECT 1 FROM availability a WHERE a.guild_id = o.guild_id AND a.user_id = o.user_id
+                  AND a.start_date <= :end AND a.end_date >= :start) AS available,
+       count(*) OVER () AS total
+  FROM offers o JOIN members m ON m.guild_id = o.guild_id AND m.user_id = o.user_id
+ WHERE o.guild_id = :guild AND o.skill = :skill AND m.hidden = 0
+ ORDER BY available DESC, (m.busy_until IS NOT NULL AND m.busy_until >= :start) ASC,
+          m.business IS NULL, lower(m.business), o.user_id
+ LIMIT :limit
+"""
+
+
 # -- keeping the keys in step -------------------------------------------------------------------------
 def sync_member(conn: sqlite3.Connection, guild_id: int, user_id: int) -> None:
     """Re-derive the member's keys and busy copies (at most 15 offers) from their members row; counts
