@@ -324,19 +324,6 @@ async def test_stats_command_answers_with_the_figures_then_a_real_png(scenario: 
     assert "This week so far, from 23 Nov: 1 posted · 0 filled." in chart.json["embeds"][0]["description"]
 
 
-async def test_the_chart_draws_completed_weeks_so_a_new_request_needs_no_new_drawing(scenario: World) -> None:
-    """The week in progress is in the chart's text: a request this week changes the text, not the PNG."""
-    first = (await scenario.discord.slash("stats", scenario.mod)).followups[0]
-    await scenario.discord.slash("need ask", scenario.alice, skill="plumbing", when="next week")
-    second = (await scenario.discord.slash("stats", scenario.mod)).followups[0]
-    assert first.files[0][1] == second.files[0][1]
-    texts = [f.json["embeds"][0]["description"] for f in (first, second)]
-    assert "1 posted · 0 filled" in texts[0] and "2 posted · 0 filled" in texts[1]
-    scenario.clock.advance(days=7)  # the week is complete: now it is drawn
-    third = (await scenario.discord.slash("stats", scenario.mod)).followups[0]
-    assert third.files[0][1] != second.files[0][1] and "0 posted · 0 filled" in third.json["embeds"][0]["description"]
-
-
 async def test_stats_period_option_and_empty_guild(world: World) -> None:
     r = await world.discord.slash("stats", world.mod, period="all")
     assert "all time" in r.text() and "0 posted · 0 filled (–)" in r.text() and "none yet" in r.text()
