@@ -42,6 +42,10 @@ def _ranked(items: list[stats.Ranked], *, members: bool = False) -> str:
     )
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
 def _share(part: float | None) -> str:
     return "–" if part is None else f"{part:.0%}"
 
@@ -131,8 +135,8 @@ def render_stats(s: stats.Stats) -> discord.Embed:
     embed.add_field(
         name="First-answer window",
         value=(
-            f"{_share(after.fastest_decile_share)} of {after.referrals} referrals went to the fastest tenth of "
-            f"responders ({after.fastest_decile_size} members)"
+            f"{_share(after.fastest_decile_share)} of {_count(after.referrals, 'referral')} went to the fastest "
+            f"tenth of responders ({_count(after.fastest_decile_size, 'member')})"
         ),
     )
     embed.add_field(name="Group buys", value=_group_buys(s))

@@ -121,7 +121,7 @@ async def test_won_with_a_value_that_only_the_giver_the_receiver_and_aggregates_
     stats = await world.discord.slash("stats", world.mod)
     shown = json.dumps(stats.data, ensure_ascii=False)
     assert "1,234.50 GBP in 1" in shown and "1 won" in shown
-    assert "100% of 1 referrals went to the fastest tenth of responders (1 members)" in shown
+    assert "100% of 1 referral went to the fastest tenth of responders (1 member)" in shown
     profile = await world.discord.slash("profile view", world.carol, member=world.bob)
     assert "0 given · 1 received · 1 won" in json.dumps(profile.data, ensure_ascii=False)
     # the value never appears in anything public: only in ephemeral answers to the three who may see it
