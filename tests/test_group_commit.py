@@ -135,3 +135,12 @@ async def test_writes_asked_while_the_worker_thread_has_the_connection_wait_for_
     assert await world.db.write(quick) == 1  # it saw the offloaded unit's committed row
     await slow_task
     assert order == ["slow begins", "slow ends", "quick on the loop thread: True"]
+
+
+async def test_writes_asked_just_before_closing_are_committed(world: World) -> None:
+    n = MAX_GROUP + 5  # more than one group
+    tasks = [asyncio.ensure_future(world.db.write(_insert(world.guild.id, 700 + i))) for i in range(n)]
+    await asyncio.sleep(0)  # every unit is waiting for its group
+    await world.db.close()
+    assert [t.result() for t in tasks] == [700 + i for i in range(n)]
+    assert {700 + i for i in range(n)} <= _members(world)

@@ -112,7 +112,8 @@ class Database:
     as long as the unit itself, and far longer at p99) bought nothing but latency. Units marked
     `@offloaded` (exports, erasures), backups and idle checkpoints run in aiosqlite's worker thread, and
     while one does, loop units wait for it (`_exclusive`): the connection is never used by two threads at
-    once. On PostgreSQL every unit runs in a pool thread (a network round trip) in a SERIALIZABLE
+    once. Write units waiting at the same turn of the loop share one transaction, each in its own
+    savepoint (group commit, storage/group_commit.py). On PostgreSQL every unit runs in a pool thread (a network round trip) in a SERIALIZABLE
     transaction retried on a serialization failure (see storage/pg.py), so it behaves as if it ran alone.
     """
 
@@ -158,7 +159,8 @@ class Database:
         if self._conn is not None:
             if self._pending:  # writes asked for just before closing still happen
                 async with self._exclusive:
-                    self._commit_pending(holding=True)
+                    while self._pending:
+                        self._commit_pending(holding=True)
             conn, self._conn = self._conn, None
             await conn.close()
 
