@@ -53,10 +53,16 @@ def median_of(histogram: list[tuple[int, int]]) -> float | None:
     return sum(found) / 2
 
 
-def compute(conn: sqlite3.Connection, guild_id: int, kind: str, start: str) -> SharingStats:
-    counts = stats_sql.values(conn, guild_id, kind, start, SCALARS)
+KEYED: dict[str, int | None] = {"share_days": None, "share_lent": TOP}  # read with /stats' other lists
+
+
+def compute(
+    conn: sqlite3.Connection, guild_id: int, counts: dict[str, int], keyed: dict[str, list[tuple[str, int]]]
+) -> SharingStats:
+    """`counts` holds SCALARS and `keyed` the KEYED lists of the period, read by /stats with its own
+    figures (stats_sql.values, stats_sql.keyed: one statement each for every feature)."""
     overdue_now, late = sql.overdue(conn, guild_id, OVERDUE_SHOWN)
-    days = stats_sql.histogram(conn, guild_id, kind, start, "share_days")
+    days = stats_sql.histogram(keyed["share_days"])
     return SharingStats(
         loans_started=counts["share_started"],
         loans_returned=counts["share_returned"],
@@ -75,5 +81,5 @@ def compute(conn: sqlite3.Connection, guild_id: int, kind: str, start: str) -> S
         ],
         median_days=median_of(days),
         labour_hours=counts["share_labour_hours"],
-        top_lenders=stats_sql.top(conn, guild_id, kind, start, "share_lent", TOP),
+        top_lenders=keyed["share_lent"],
     )

@@ -235,6 +235,12 @@ def _weeks(points: dict[str, tuple[int, int]], first: date, last: date, *, trim:
     return series
 
 
+_KEYED: dict[str, int | None] = {
+    "ttv": None, "ttp": None,  # time to first volunteer / to pick: duration buckets
+    "skill_demand": TOP, "skill_unmet": TOP, "ref_given": TOP, "ref_received": TOP,
+}  # fmt: skip
+
+
 def compute(conn: sqlite3.Connection, guild_id: int, period: str, now: datetime) -> Stats:
     """Every figure for the period; the storage layer reads only roll-up rows and indexes."""
     today = now.astimezone(UTC).date()
@@ -247,11 +253,14 @@ def compute(conn: sqlite3.Connection, guild_id: int, period: str, now: datetime)
     )
     chart_from = max(chart_from, this_monday - timedelta(weeks=CHART_MAX_WEEKS - 1))
 
-    counts = sql.scalars(conn, guild_id, kind, key)
+    # Every feature's counters in one statement, every keyed list in another (on PostgreSQL each
+    # statement is a network round trip: /stats ran 22 statements, now 12).
+    counts = sql.values(conn, guild_id, kind, key, (*sql.SCALARS, *groupbuys_sql.STAT_METRICS, *sharing_stats.SCALARS))
+    keyed = sql.keyed(conn, guild_id, kind, key, {**_KEYED, **sharing_stats.KEYED})
     with_profile, offering, skills = sql.totals(conn, guild_id)
 
     def ranked(metric: str) -> list[Ranked]:
-        return [Ranked(key=k, count=n) for k, n in sql.top(conn, guild_id, kind, key, metric, TOP)]
+        return [Ranked(key=k, count=n) for k, n in keyed[metric]]
 
     return Stats(
         period=period, start=start, today=today,
@@ -259,8 +268,8 @@ def compute(conn: sqlite3.Connection, guild_id: int, period: str, now: datetime)
         members_offering=offering, distinct_skills=skills,
         requests_posted=counts["needs_posted"], requests_filled=counts["needs_filled"],
         expired_unfilled=counts["needs_expired"],
-        median_to_volunteer=median(sql.histogram(conn, guild_id, kind, key, "ttv")),
-        median_to_pick=median(sql.histogram(conn, guild_id, kind, key, "ttp")),
+        median_to_volunteer=median(sql.histogram(keyed["ttv"])),
+        median_to_pick=median(sql.histogram(keyed["ttp"])),
         top_demand=ranked("skill_demand"), top_unmet=ranked("skill_unmet"),
         referrals=counts["referrals"], top_givers=ranked("ref_given"), top_receivers=ranked("ref_received"),
         agreements_proposed=counts["agr_proposed"], agreements_agreed=counts["agr_agreed"],
@@ -271,13 +280,12 @@ def compute(conn: sqlite3.Connection, guild_id: int, period: str, now: datetime)
         weekly=_weeks(sql.weekly(conn, guild_id, chart_from.isoformat()), chart_from, this_monday,
                       trim=start is None),
         after=after_handshake(conn, guild_id, start, today, counts),
-        **_groupbuy_figures(conn, guild_id, kind, key),
-        sharing=sharing_stats.compute(conn, guild_id, kind, key),
+        **_groupbuy_figures(conn, guild_id, counts),
+        sharing=sharing_stats.compute(conn, guild_id, counts, keyed),
     )  # fmt: skip
 
 
-def _groupbuy_figures(conn: sqlite3.Connection, guild_id: int, kind: str, key: str) -> dict[str, int | str]:
-    found = sql.values(conn, guild_id, kind, key, groupbuys_sql.STAT_METRICS)
+def _groupbuy_figures(conn: sqlite3.Connection, guild_id: int, found: dict[str, int]) -> dict[str, int | str]:
     return {
         "groupbuys_started": found["gb_started"], "groupbuys_succeeded": found["gb_succeeded"],
         "groupbuy_units": found["gb_units"], "groupbuy_saving": found["gb_saving"],

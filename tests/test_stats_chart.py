@@ -23,3 +23,16 @@ async def test_the_chart_draws_completed_weeks_so_a_new_request_needs_no_new_dra
     third = (await world.discord.slash("stats", world.mod)).followups[0]
     assert third.files[0][1] != second.files[0][1]
     assert "0 posted · 0 filled" in third.json["embeds"][0]["description"]
+
+
+@pytest.mark.sqlite_only("counts the statements on the bot's own SQLite connection")
+async def test_stats_reads_its_figures_in_a_dozen_statements(world: World) -> None:
+    """Every counter in one statement, every top list and histogram in one UNION ALL: on PostgreSQL each
+    statement is a network round trip (it was 22)."""
+    statements: list[str] = []
+    world.db._conn._conn.set_trace_callback(statements.append)
+    r = await world.discord.slash("stats", world.mod, period="month")
+    world.db._conn._conn.set_trace_callback(None)
+    assert "Network health" in r.text()
+    body = [s for s in statements if s.strip().upper() not in ("BEGIN", "COMMIT")]
+    assert len(body) <= 12, body
