@@ -124,3 +124,17 @@ def test_checksums_see_a_changed_value(community: Path, tmp_path: Path) -> None:
         conn.execute("UPDATE members SET area = 'elsewhere' WHERE user_id = ?", (ALICE,))
         after = copy.checksum(conn, "members", cols)
     assert before[0] == after[0] and before[1] != after[1]
+
+
+def test_a_copy_into_postgresql_leaves_it_analyzed(community: Path, pg_empty: str) -> None:
+    """Without statistics PostgreSQL planned /stats' counter read as a scan of the guild's roll-ups (5 ms
+    instead of 0.2 ms on the bench community) until autovacuum got round to it."""
+    copy.copy(str(community), pg_empty, progress=quiet())
+    with connected(pg_empty) as conn:
+        analyzed = dict(
+            conn.execute(
+                "SELECT relname, last_analyze IS NOT NULL FROM pg_stat_user_tables "
+                "WHERE relname IN ('stat_counts', 'needs', 'referrals', 'offers')"
+            ).fetchall()
+        )
+    assert analyzed == {"stat_counts": True, "needs": True, "referrals": True, "offers": True}

@@ -180,6 +180,8 @@ def copy(
         order = dependency_order(source)
         plan = {t: _copied_columns(source, target, t) for t in order}
         _copy_all(source, target, order, plan, progress or Progress(), batch)
+        if is_pg(target):  # fresh tables without statistics get poor plans until autovacuum analyzes them
+            target.execute("ANALYZE")
         reports = []
         for table in order:
             s_rows, s_sum = checksum(source, table, plan[table])
