@@ -30,6 +30,7 @@ from bench.seed import (
     worst_skill,
     zipf_rank,
 )
+from buddybot.testing.vm_steps import vm_steps
 
 REFERENCE_SQL = """
 SELECT o.user_id FROM offers AS o INDEXED BY offers_by_rank
@@ -62,22 +63,6 @@ def match_args(skill: str, member: int, *, area: bool | str) -> dict[str, Any]:
         "need_id": 0,
         "limit": LIMIT,
     }
-
-
-def vm_steps(conn: sqlite3.Connection, fn: Callable[[], object]) -> int:
-    steps = 0
-
-    def tick() -> int:
-        nonlocal steps
-        steps += 1
-        return 0
-
-    conn.set_progress_handler(tick, 1)
-    try:
-        fn()
-    finally:
-        conn.set_progress_handler(None, 1)
-    return steps
 
 
 def plan(conn: sqlite3.Connection, sql: str, params: dict[str, Any]) -> list[str]:
@@ -122,15 +107,15 @@ def matching(path: Path, scale: Scale, *, rounds: int, per_round: int, worst_run
     hop = asyncio.run(through_database(path, draws[: rounds * 20], run_match))
     params = sql.match_params(**match_args(skill, 3, area=True))
     sql._functions(conn)
-    steps_worst = vm_steps(conn, lambda: conn.execute(sql.MATCH_SQL, params).fetchall())
+    steps_worst, _ = vm_steps(conn, lambda: conn.execute(sql.MATCH_SQL, params).fetchall())
     typical_skill = names[min(len(names) - 1, 100)]
-    steps_typical = vm_steps(
+    steps_typical, _ = vm_steps(
         conn,
         lambda: conn.execute(
             sql.MATCH_SQL, sql.match_params(**match_args(typical_skill, 3, area=True))
         ).fetchall(),
     )
-    steps_reference = vm_steps(
+    steps_reference, _ = vm_steps(
         conn,
         lambda: conn.execute(REFERENCE_SQL, {"guild": GUILD_ID, "skill": skill, "limit": LIMIT}).fetchall(),
     )
@@ -247,8 +232,8 @@ def directory(path: Path, scale: Scale, *, rounds: int, per_round: int) -> dict[
     )
     out = sync_rounds("directory", page, sorted_query, rounds=rounds, per_round=per_round).summary()
     params = sql.params(GUILD_ID, skill, *WINDOW, DIRECTORY_PAGE)
-    steps = vm_steps(conn, lambda: page(1))
-    sorted_steps = vm_steps(conn, lambda: sorted_query(1))
+    steps, _ = vm_steps(conn, lambda: page(1))
+    sorted_steps, _ = vm_steps(conn, lambda: sorted_query(1))
     query_plan = plan(conn, sql.DIRECTORY_SQL, params)
     listed = sql.total(conn, GUILD_ID, skill)
     conn.close()

@@ -22,10 +22,10 @@ from datetime import date
 import pytest
 from discord import app_commands
 
-from bench.queries import vm_steps
 from buddybot.storage import directory as directory_sql
 from buddybot.storage.db import Database
 from buddybot.testing.harness import Result
+from buddybot.testing.vm_steps import vm_steps
 from tests.conftest import World
 from tests.helpers_guard_scenarios import SCENARIOS
 from tests.helpers_guards import (
@@ -188,9 +188,7 @@ async def test_directory_plan_walks_directory_indexes_without_sorting(tmp_path) 
 
 
 def _directory_steps(conn: sqlite3.Connection) -> tuple[int, list[int], int]:
-    found: list[tuple[list, int]] = []
-    steps = vm_steps(conn, lambda: found.append(directory_sql.page(conn, 1, "plumbing", *FIND_WINDOW, 15)))
-    entries, total = found[0]
+    steps, (entries, total) = vm_steps(conn, lambda: directory_sql.page(conn, 1, "plumbing", *FIND_WINDOW, 15))
     return steps, [e.user_id for e in entries], total
 
 

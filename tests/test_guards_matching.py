@@ -17,6 +17,7 @@ from datetime import date
 import pytest
 
 from buddybot.storage.db import Database
+from buddybot.testing.vm_steps import vm_steps
 
 pytestmark = pytest.mark.usefixtures("no_first_answer_window")  # the window: test_lifecycle.py
 
@@ -59,26 +60,20 @@ def _vm_steps(path, *, area: str | None) -> tuple[int, list[tuple[int, int]]]:
     from buddybot.storage import referrals as sql
 
     with closing(sqlite3.connect(path)) as conn:
-        steps = 0
-
-        def tick() -> int:
-            nonlocal steps
-            steps += 1
-            return 0
-
-        conn.set_progress_handler(tick, 1)
-        found = sql.match(
+        return vm_steps(
             conn,
-            guild_id=GUILD,
-            skill="plumbing",
-            start=WINDOW[0],
-            end=WINDOW[1],
-            area=area,
-            requester_id=1000,
-            need_id=0,
-            limit=5,
+            lambda: sql.match(
+                conn,
+                guild_id=GUILD,
+                skill="plumbing",
+                start=WINDOW[0],
+                end=WINDOW[1],
+                area=area,
+                requester_id=1000,
+                need_id=0,
+                limit=5,
+            ),
         )
-        return steps, found
 
 
 async def test_matching_plan_walks_the_ranking_index_without_sorting(tmp_path) -> None:

@@ -15,6 +15,7 @@ from buddybot.models import utc_iso
 from buddybot.referrals import Need
 from buddybot.storage import referrals as sql
 from buddybot.storage.db import _configure, _migrate
+from buddybot.testing.vm_steps import vm_steps
 
 G, OTHER_GUILD = 100, 200
 REQUESTER = 1
@@ -315,20 +316,8 @@ def test_two_overlapping_windows_count_once(conn: sqlite3.Connection) -> None:
     assert referrals.match_need(conn, need(conn), limit=5) == [10, 11]
 
 
-def vm_steps(conn: sqlite3.Connection, wanted: Need, limit: int = 5) -> tuple[int, list[int]]:
-    steps = 0
-
-    def count() -> int:
-        nonlocal steps
-        steps += 1
-        return 0
-
-    conn.set_progress_handler(count, 1)
-    try:
-        found = referrals.match_need(conn, wanted, limit)
-    finally:
-        conn.set_progress_handler(None, 1)
-    return steps, found
+def match_steps(conn: sqlite3.Connection, wanted: Need, limit: int = 5) -> tuple[int, list[int]]:
+    return vm_steps(conn, lambda: referrals.match_need(conn, wanted, limit))
 
 
 def roster(
@@ -362,7 +351,7 @@ def test_cost_does_not_grow_with_the_roster_when_the_best_tier_is_full(
 ) -> None:
     """Everyone is available and local: the first arm finds five in five index entries and the rest never run."""
     roster(conn, size, area="Old Town", available=("2026-11-30", "2026-12-31"))
-    steps, found = vm_steps(conn, need(conn))
+    steps, found = match_steps(conn, need(conn))
     assert found == [10, 11, 12, 13, 14]
     assert steps <= 1_000, steps  # measured 503 at both sizes with SQLite 3.40
 
@@ -375,7 +364,7 @@ def test_cost_does_not_grow_when_nobody_is_available_or_local(
     """Formerly the worst case (a walk over every offerer): the available and same-area arms now read
     indexes holding only their own candidates, so they end at once, and the last arm stops after five."""
     roster(conn, size, area="Riverside")
-    steps, found = vm_steps(conn, need(conn, area=area))
+    steps, found = match_steps(conn, need(conn, area=area))
     assert found == [10, 11, 12, 13, 14]
     assert steps <= 1_000, steps  # measured 487 (with an area) and 431 (without) at both sizes, SQLite 3.40
 
@@ -385,7 +374,7 @@ def test_cost_does_not_grow_when_everyone_is_available_at_other_times(
     conn: sqlite3.Connection, size: int
 ) -> None:
     roster(conn, size, available=("2027-01-04", "2027-01-08"))
-    steps, found = vm_steps(conn, need(conn, area=None))
+    steps, found = match_steps(conn, need(conn, area=None))
     assert found == [10, 11, 12, 13, 14]
     assert steps <= 1_000, steps  # measured 469 at both sizes with SQLite 3.40
 
@@ -398,7 +387,7 @@ def test_what_still_grows_offerers_available_at_other_times_walked_past(
     many offerers available at other times. They are stepped over at about 6 VM steps each."""
     roster(conn, size, available=("2027-01-04", "2027-01-08"))
     member(conn, 5, pings_30d=9, available=("2026-12-01", "2026-12-01"))  # last in fairness order
-    steps, found = vm_steps(conn, need(conn, area=None))
+    steps, found = match_steps(conn, need(conn, area=None))
     assert found == [5, 10, 11, 12, 13]
     assert steps <= 1_000 + 15 * size, steps
 
